@@ -1,0 +1,1 @@
+"""Pure domain logic: statistics, screening, figures, scoring. No Flask, no sqlite."""

@@ -1,0 +1,270 @@
+"""Survey figures from tallies: the single source of every count, rate and interval shown,
+exported or scored. The storage layer tallies in SQL and passes plain data in."""
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from . import figure_text
+from .errors import DomainError
+from .figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES, format_percent
+from .stats import (PRECISION_TARGET, margin_of_error, sample_size_needed,
+                    wilson_from_proportion, wilson_interval)
+
+__all__ = ["SCALE_LABELS", "VALUE_PRESETS", "VALUE_PRESET_NAMES", "SATISFIED_LEVEL_NAMES",
+           "OptionTally", "QuestionTally", "SurveyTally", "compute_figures", "format_percent",
+           "precision_warning", "TallyError", "FigureSettingsError"]
+
+SCALE_LABELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
+VALUE_PRESETS = {"linear": (100, 80, 60, 40, 20), "haocha": (100, 80, 60, 30, 0)}
+QUESTION_KINDS = ("scale", "single", "multiple", "text")
+HEADLINE_BASES = ("question", "scale_mean")
+
+
+class TallyError(DomainError):
+    """Tallies that contradict each other (more valid than returned, and the like)."""
+
+
+class FigureSettingsError(DomainError):
+    """Figure settings that name no known option or question."""
+
+
+@dataclass(frozen=True)
+class OptionTally:
+    option_id: int
+    label: str
+    value: float | None
+    satisfied: bool
+    count: int
+
+
+@dataclass(frozen=True)
+class QuestionTally:
+    question_id: int
+    position: int
+    text: str
+    kind: str  # 'scale' | 'single' | 'multiple' | 'text'
+    required: bool
+    answered: int  # valid responses that answered this question
+    options: tuple[OptionTally, ...] = ()
+
+
+@dataclass(frozen=True)
+class SurveyTally:
+    survey_id: int
+    title: str
+    returned: int
+    valid: int
+    questions: tuple[QuestionTally, ...]
+    issued: int | None = None
+    form_views: int = 0
+    per_day: tuple[tuple[str, int, int], ...] = ()  # (YYYY-MM-DD, returned, valid)
+    population: int | None = None
+    headline: str = "question"  # 'question' | 'scale_mean'
+    headline_question_id: int | None = None
+    satisfied_levels: int = 2
+    value_preset: str = "linear"
+
+
+def _quantize(x: float, places: int) -> float:
+    return float(Decimal(str(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def _rate(x: float | None) -> float | None:
+    return None if x is None else _quantize(x, 6)
+
+
+def _ci(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else [_quantize(interval[0], 6), _quantize(interval[1], 6)]
+
+
+def _index(x: float | None) -> float | None:
+    return None if x is None else _quantize(x, 2)
+
+
+def _check_settings(t: SurveyTally) -> None:
+    if t.headline not in HEADLINE_BASES:
+        raise FigureSettingsError(f"未知的满意率口径：{t.headline}")
+    if t.satisfied_levels not in SATISFIED_LEVEL_NAMES:
+        raise FigureSettingsError("满意口径只能是前两级或前三级")
+    if t.value_preset not in VALUE_PRESETS:
+        raise FigureSettingsError(f"未知的分值方案：{t.value_preset}")
+
+
+def _check_question(q: QuestionTally, valid: int) -> None:
+    where = f"第 {q.position} 题"
+    if q.kind not in QUESTION_KINDS:
+        raise TallyError(f"{where}题型未知：{q.kind}")
+    if not 0 <= q.answered <= valid:
+        raise TallyError(f"{where}的回答数（{q.answered}）应在 0 到有效问卷数（{valid}）之间")
+    counts = [o.count for o in q.options]
+    if any(c < 0 or c > q.answered for c in counts):
+        raise TallyError(f"{where}的选项计数超出回答数（{q.answered}）")
+    if q.kind in ("scale", "single") and q.options and sum(counts) != q.answered:
+        raise TallyError(f"{where}为单选，各选项计数之和（{sum(counts)}）应等于回答数（{q.answered}）")
+
+
+def _check_tally(t: SurveyTally) -> None:
+    _check_settings(t)
+    if t.returned < 0 or t.form_views < 0:
+        raise TallyError("份数不能为负数")
+    if not 0 <= t.valid <= t.returned:
+        raise TallyError(f"有效问卷（{t.valid}）应在 0 到回收份数（{t.returned}）之间")
+    if t.issued is not None and t.issued < t.returned:
+        raise TallyError(f"回收份数（{t.returned}）超过发放份数（{t.issued}），请核对发放登记")
+    if t.population is not None and (t.population < 1 or t.population < t.valid):
+        raise TallyError(f"总体人数（{t.population}）应不少于有效问卷数（{t.valid}）且至少为 1")
+    for q in t.questions:
+        _check_question(q, t.valid)
+
+
+def _satisfied(q: QuestionTally) -> int:
+    return sum(o.count for o in q.options if o.satisfied)
+
+
+def _value_sums(questions) -> tuple[float, int]:
+    """Total value and number of answers carrying a value (an option without one is left out)."""
+    valued = [o for q in questions for o in q.options if o.value is not None]
+    return sum(o.value * o.count for o in valued), sum(o.count for o in valued)
+
+
+def _mean_value(questions) -> float | None:
+    total, count = _value_sums(questions)
+    return total / count if count else None
+
+
+def _question_figures(q: QuestionTally, valid: int) -> dict:
+    scale = q.kind == "scale"
+    satisfied = _satisfied(q) if scale else None
+    rate = satisfied / q.answered if scale and q.answered else None
+    return {
+        "question_id": q.question_id, "position": q.position, "text": q.text, "kind": q.kind,
+        "required": q.required, "answered": q.answered, "skipped": valid - q.answered,
+        "satisfied": satisfied, "satisfaction_rate": _rate(rate),
+        "satisfaction_rate_ci95": _ci(wilson_interval(satisfied, q.answered)) if scale else None,
+        "satisfaction_index": _index(_mean_value([q])) if scale else None,
+        "options": [{"option_id": o.option_id, "label": o.label, "value": o.value,
+                     "satisfied": o.satisfied, "count": o.count,
+                     "share": _rate(o.count / q.answered) if q.answered else None}
+                    for o in q.options],
+    }
+
+
+def _headline_question(t: SurveyTally, scale: list[QuestionTally]) -> QuestionTally | None:
+    if t.headline_question_id is None:
+        return scale[0] if scale else None
+    for q in scale:
+        if q.question_id == t.headline_question_id:
+            return q
+    raise FigureSettingsError("总体满意度题目不存在或不是满意度量表题，请重新选择")
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What the headline satisfaction rate is computed over (also used by the wording)."""
+    question: QuestionTally | None  # the headline question, if any
+    answered_scale: tuple[QuestionTally, ...]  # scale questions with at least one answer
+    scale_mean: bool
+
+
+def _question_basis(q: QuestionTally | None) -> dict:
+    n = q.answered if q else None
+    satisfied = _satisfied(q) if q else None
+    return {"satisfied": satisfied, "n": n,
+            "rate": satisfied / n if n else None,
+            "ci": wilson_interval(satisfied, n) if n else None,
+            "index": _mean_value([q]) if q else None}
+
+
+def _scale_mean_basis(answered: tuple[QuestionTally, ...]) -> dict:
+    if not answered:
+        return {"satisfied": None, "n": None, "rate": None, "ci": None, "index": None}
+    rate = sum(_satisfied(q) / q.answered for q in answered) / len(answered)
+    n = sum(q.answered for q in answered) / len(answered)
+    return {"satisfied": None, "n": n, "rate": rate, "ci": wilson_from_proportion(rate, n),
+            "index": _mean_value(answered)}
+
+
+def _counted(value: float | None) -> float | int | None:
+    """A sample size as shown: whole numbers stay whole, a mean keeps two decimals."""
+    if value is None or float(value).is_integer():
+        return None if value is None else int(value)
+    return _quantize(value, 2)
+
+
+def _planning_p(rate: float, ci: tuple[float, float]) -> float:
+    """An all-or-nothing sample shows no variation; plan on the interval's inner bound."""
+    if rate in (0.0, 1.0):
+        return ci[1] if rate == 0.0 else ci[0]
+    return rate
+
+
+def _precision(headline: dict, population: int | None) -> dict:
+    n, rate = headline["n"], headline["rate"]
+    observed = None
+    if rate is not None:
+        observed = sample_size_needed(_planning_p(rate, headline["ci"]), PRECISION_TARGET,
+                                      population)
+    return {
+        "margin_of_error": _rate(margin_of_error(rate, n, population)) if rate is not None else None,
+        "margin_of_error_p50": _rate(margin_of_error(0.5, n, population)) if n else None,
+        "sample_size_needed": {"p50": sample_size_needed(0.5, PRECISION_TARGET, population),
+                               "observed": observed},
+    }
+
+
+def _ratio(key: str, num: int, den: int | None) -> dict:
+    valid_den = bool(den)
+    return {key: _rate(num / den) if valid_den else None,
+            f"{key}_ci95": _ci(wilson_interval(num, den)) if valid_den else None}
+
+
+def compute_figures(t: SurveyTally) -> dict:
+    """Every figure of a survey, JSON-ready, with its definition and the reason for any gap."""
+    _check_tally(t)
+    questions = sorted(t.questions, key=lambda q: q.position)
+    scale = [q for q in questions if q.kind == "scale"]
+    basis = Basis(_headline_question(t, scale), tuple(q for q in scale if q.answered),
+                  t.headline == "scale_mean")
+    on_question = _question_basis(basis.question)
+    on_mean = _scale_mean_basis(basis.answered_scale)
+    headline = on_mean if basis.scale_mean else on_question
+    figures = {"survey_id": t.survey_id, "title": t.title, "issued": t.issued,
+               "form_views": t.form_views, "returned": t.returned, "valid": t.valid,
+               "invalid": t.returned - t.valid}
+    figures.update(_ratio("return_rate", t.returned, t.issued))
+    figures.update(_ratio("valid_rate", t.valid, t.returned))
+    figures.update(_ratio("effective_return_rate", t.valid, t.issued))
+    figures.update({
+        "satisfied": headline["satisfied"],
+        "satisfaction_rate": _rate(headline["rate"]),
+        "satisfaction_rate_ci95": _ci(headline["ci"]),
+        "satisfaction_rate_basis": t.headline,
+        "satisfaction_rate_question": _rate(on_question["rate"]),
+        "satisfaction_rate_question_ci95": _ci(on_question["ci"]),
+        "satisfaction_rate_scale_mean": _rate(on_mean["rate"]),
+        "satisfaction_rate_scale_mean_ci95": _ci(on_mean["ci"]),
+        "satisfaction_index": _index(headline["index"]),
+        "population": t.population, "n": _counted(headline["n"]),
+    })
+    figures.update(_precision(headline, t.population))
+    figures["settings"] = {"satisfied_levels": t.satisfied_levels, "value_preset": t.value_preset,
+                           "headline": t.headline,
+                           "headline_question_id": basis.question.question_id
+                           if basis.question else None}
+    figures["questions"] = [_question_figures(q, t.valid) for q in questions]
+    figures["per_day"] = [{"date": d, "returned": r, "valid": v} for d, r, v in t.per_day]
+    figures["definitions"] = figure_text.definitions(t, basis, figures)
+    figures["absent"] = figure_text.absent(t, basis, figures)
+    return figures
+
+
+def precision_warning(figures: dict) -> str | None:
+    """A plain warning when the headline satisfaction rate is less precise than ±5 points."""
+    rate, ci = figures.get("satisfaction_rate"), figures.get("satisfaction_rate_ci95")
+    if rate is None or ci is None:
+        return None
+    margin = figures["margin_of_error"]
+    # At 0% or 100% the normal approximation claims ±0; the Wilson interval does not.
+    spread = margin if 0 < rate < 1 else (ci[1] - ci[0]) / 2
+    if spread <= PRECISION_TARGET:
+        return None
+    return figure_text.precision_warning_text(figures, spread)

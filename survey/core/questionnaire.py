@@ -1,0 +1,51 @@
+"""Questionnaire templates and their settings, as plain data."""
+import json
+from importlib import resources
+
+from .errors import DomainError
+from .figures import SCALE_LABELS, VALUE_PRESETS
+
+SURVEY_TEMPLATES = {"satisfaction-5": "群众满意度调查（5 级量表）", "blank": "空白问卷"}
+QUESTION_KINDS = {"scale": "满意度量表（5 级）", "single": "单选题", "multiple": "多选题",
+                  "text": "填空/意见建议"}
+SATISFIED_LEVELS = {2: "前两级（非常满意、满意）计为满意", 3: "前三级（非常满意、满意、基本满意）计为满意"}
+
+
+class TemplateError(DomainError):
+    pass
+
+
+def scale_options(satisfied_levels: int = 2, value_preset: str = "linear") -> list[dict]:
+    if satisfied_levels not in SATISFIED_LEVELS:
+        raise TemplateError("满意口径只能是前两级或前三级")
+    if value_preset not in VALUE_PRESETS:
+        raise TemplateError(f"未知的分值方案：{value_preset}")
+    values = VALUE_PRESETS[value_preset]
+    return [
+        {"label": label, "value": float(values[i]), "satisfied": i < satisfied_levels}
+        for i, label in enumerate(SCALE_LABELS)
+    ]
+
+
+def load_survey_template(name: str, satisfied_levels: int = 2,
+                         value_preset: str = "linear") -> dict:
+    """The template as a questionnaire: title, intro, settings, questions with options."""
+    if name not in SURVEY_TEMPLATES:
+        raise TemplateError(f"未知的问卷模板：{name}")
+    raw = json.loads(
+        resources.files("survey.data").joinpath("survey-templates", f"{name}.json")
+        .read_text(encoding="utf-8")
+    )
+    questions = []
+    for q in raw["questions"]:
+        if q["kind"] == "scale":
+            options = scale_options(satisfied_levels, value_preset)
+        else:
+            options = [{"label": label, "value": None, "satisfied": False}
+                       for label in q.get("options", [])]
+        questions.append({"kind": q["kind"], "text": q["text"], "required": q["required"],
+                          "options": options})
+    settings = {"satisfied_levels": satisfied_levels, "value_preset": value_preset,
+                "headline": raw["headline"], "headline_position": raw["headline_position"]}
+    return {"title": raw["title"], "intro": raw["intro"], "settings": settings,
+            "questions": questions}

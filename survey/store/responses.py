@@ -1,0 +1,165 @@
+"""Storing responses: once, whole, in one transaction, with their tallies and hash link."""
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from ..core.chain import GENESIS, response_hash
+from ..core.screening import ResponseFacts, ScreeningRules, Verdict, screen
+from . import StoreError, write_transaction
+from .util import iso, local_day, utc_now
+
+
+class DuplicateSubmissionError(StoreError):
+    """The same form (nonce) was submitted again; the first submission stands."""
+
+    def __init__(self, response_id: int):
+        super().__init__("该问卷已提交，无需重复提交")
+        self.response_id = response_id
+
+
+class AlreadyAnsweredError(StoreError):
+    """This device already answered a survey that allows one answer per device."""
+
+
+@dataclass
+class Submission:
+    # question_id -> list of option ids (scale/single/multiple) or a text string
+    answers: dict
+    nonce: str
+    source: str = "qr"
+    channel: str = ""
+    duration_seconds: float | None = None
+    device_hash: str | None = None
+    ip_hash: str | None = None
+    received_at: dt.datetime = field(default_factory=utc_now)
+
+
+def screening_rules(survey: dict) -> ScreeningRules:
+    return ScreeningRules.from_dict(survey["settings"].get("screening", {}))
+
+
+def _facts(db, survey: dict, questions: list[dict], sub: Submission) -> ResponseFacts:
+    missing = sum(1 for q in questions if q["required"] and not sub.answers.get(q["id"]))
+    seen = bool(sub.device_hash) and db.execute(
+        "SELECT 1 FROM responses WHERE survey_id = ? AND device_hash = ? LIMIT 1",
+        [survey["id"], sub.device_hash]).fetchone() is not None
+    values = {o["id"]: o["value"] for q in questions for o in q["options"]}
+    scale_values = tuple(
+        values[sub.answers[q["id"]][0]] for q in questions
+        if q["kind"] == "scale" and sub.answers.get(q["id"]))
+    return ResponseFacts(missing_required=missing, duration_seconds=sub.duration_seconds,
+                         device_seen_before=seen, scale_values=scale_values)
+
+
+def _answer_rows(questions: list[dict], sub: Submission) -> list[dict]:
+    rows = []
+    for q in questions:
+        given = sub.answers.get(q["id"])
+        if not given:
+            continue
+        if q["kind"] == "text":
+            rows.append({"question_id": q["id"], "option_id": None, "text": given})
+        else:
+            rows.extend({"question_id": q["id"], "option_id": o, "text": None} for o in given)
+    return rows
+
+
+def record_response(db, survey: dict, questions: list[dict], sub: Submission,
+                    after_insert=None) -> tuple[int, Verdict]:
+    """Store one response. `after_insert(db, response_id, verdict)` runs inside the same
+    transaction (follow-up cases use it), so either everything is stored or nothing."""
+    with write_transaction(db):
+        existing = db.execute("SELECT id FROM responses WHERE survey_id = ? AND nonce = ?",
+                              [survey["id"], sub.nonce]).fetchone()
+        if existing:
+            raise DuplicateSubmissionError(existing[0])
+        facts = _facts(db, survey, questions, sub)
+        if survey["dedupe_policy"] == "device_cookie" and facts.device_seen_before:
+            raise AlreadyAnsweredError("您已在本设备上提交过本问卷，感谢参与")
+        verdict = screen(facts, screening_rules(survey))
+        answers = _answer_rows(questions, sub)
+        response_id = _insert(db, survey["id"], sub, answers)
+        db.table("screening").insert({"response_id": response_id, "valid": int(verdict.valid),
+                                      "reasons": json.dumps(list(verdict.reasons))})
+        _count(db, survey["id"], local_day(sub.received_at), sub.source, sub.channel,
+               answers, returned=1, valid=int(verdict.valid))
+        if after_insert:
+            after_insert(db, response_id, verdict)
+    return response_id, verdict
+
+
+def chain_record(response: dict, answers: list[dict]) -> dict:
+    """What the hash covers: everything that makes up the response."""
+    return {
+        "id": response["id"], "survey_id": response["survey_id"],
+        "received_at": response["received_at"], "source": response["source"],
+        "channel": response["channel"], "duration_seconds": response["duration_seconds"],
+        "device_hash": response["device_hash"], "nonce": response["nonce"],
+        "answers": sorted(([a["question_id"], a["option_id"], a["text"]] for a in answers),
+                          key=lambda a: (a[0], a[1] or 0)),
+    }
+
+
+def _insert(db, survey_id: int, sub: Submission, answers: list[dict]) -> int:
+    last = db.execute("SELECT id, hash FROM responses WHERE survey_id = ? ORDER BY id DESC LIMIT 1",
+                      [survey_id]).fetchone()
+    prev_hash = last[1] if last else GENESIS
+    next_id = (db.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0])
+    row = {"id": next_id, "survey_id": survey_id, "received_at": iso(sub.received_at),
+           "day": local_day(sub.received_at), "source": sub.source, "channel": sub.channel,
+           "duration_seconds": sub.duration_seconds, "device_hash": sub.device_hash,
+           "ip_hash": sub.ip_hash, "nonce": sub.nonce}
+    row["prev_hash"] = prev_hash
+    row["hash"] = response_hash(prev_hash, chain_record(row, answers))
+    db.table("responses").insert(row)
+    db.table("answers").insert_all({**a, "response_id": next_id} for a in answers)
+    return next_id
+
+
+def _count(db, survey_id, day, source, channel, answers, *, returned: int, valid: int) -> None:
+    """Adjust the tallies; `valid` is +1/-1/0 and answer tallies only count valid responses."""
+    db.execute(
+        "INSERT INTO response_tallies (survey_id, day, source, channel, returned, valid) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+        "returned = returned + excluded.returned, valid = valid + excluded.valid",
+        [survey_id, day, source, channel, returned, valid])
+    if not valid:
+        return
+    keys = {(a["question_id"], 0) for a in answers}
+    keys |= {(a["question_id"], a["option_id"]) for a in answers if a["option_id"]}
+    db.conn.executemany(
+        "INSERT INTO answer_tallies (survey_id, day, source, channel, question_id, option_id, count)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count",
+        [(survey_id, day, source, channel, q, o, valid) for q, o in sorted(keys)])
+
+
+def set_validity(db, response_id: int, valid: bool, reason: str, user_id: int | None) -> None:
+    """A staff decision on validity: logged, never overwriting the response itself."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise StoreError("请填写判定理由")
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT r.survey_id, r.day, r.source, r.channel, s.valid FROM responses r "
+            "JOIN screening s ON s.response_id = r.id WHERE r.id = ?", [response_id]).fetchone()
+        if row is None:
+            raise StoreError("答卷不存在")
+        survey_id, day, source, channel, was_valid = row
+        db.table("validity_decisions").insert({
+            "response_id": response_id, "valid": int(valid), "reason": reason,
+            "user_id": user_id, "decided_at": iso(utc_now())})
+        db.execute("UPDATE screening SET valid = ?, manual = 1, manual_reason = ? "
+                   "WHERE response_id = ?", [int(valid), reason, response_id])
+        delta = int(valid) - int(was_valid)
+        if delta:
+            answers = [dict(a) for a in db.query(
+                "SELECT question_id, option_id FROM answers WHERE response_id = ?",
+                [response_id])]
+            _count(db, survey_id, day, source, channel, answers, returned=0, valid=delta)
+
+
+def record_form_view(db, survey_id: int, channel: str) -> None:
+    db.execute(
+        "INSERT INTO form_views (survey_id, day, channel, views) VALUES (?, ?, ?, 1) "
+        "ON CONFLICT DO UPDATE SET views = views + 1",
+        [survey_id, local_day(utc_now()), channel])

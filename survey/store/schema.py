@@ -1,0 +1,174 @@
+"""The schema, as append-only migrations. Never edit a migration once it has shipped;
+add a new one at the end."""
+from sqlite_utils import Migrations
+
+migrations = Migrations("survey")
+
+
+@migrations()
+def m001_foundation(db):
+    db.executescript(
+        """
+        CREATE TABLE departments (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'staff')),
+            department_id INTEGER NOT NULL REFERENCES departments(id),
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE surveys (
+            id INTEGER PRIMARY KEY,
+            department_id INTEGER NOT NULL REFERENCES departments(id),
+            title TEXT NOT NULL,
+            intro TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'open', 'closed')),
+            opens_at TEXT,
+            closes_at TEXT,
+            token TEXT NOT NULL UNIQUE,
+            dedupe_policy TEXT NOT NULL DEFAULT 'none'
+                CHECK (dedupe_policy IN ('none', 'device_cookie')),
+            settings TEXT NOT NULL DEFAULT '{}',
+            year INTEGER,
+            series TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX surveys_department ON surveys(department_id);
+        CREATE TABLE questions (
+            id INTEGER PRIMARY KEY,
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('scale', 'single', 'multiple', 'text')),
+            text TEXT NOT NULL,
+            required INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX questions_survey ON questions(survey_id, position);
+        CREATE TABLE options (
+            id INTEGER PRIMARY KEY,
+            question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            value REAL,
+            satisfied INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX options_question ON options(question_id, position);
+        CREATE TABLE responses (
+            id INTEGER PRIMARY KEY,
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            received_at TEXT NOT NULL,
+            day TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('qr', 'web', 'paper')),
+            channel TEXT NOT NULL DEFAULT '',
+            duration_seconds REAL,
+            device_hash TEXT,
+            ip_hash TEXT,
+            nonce TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            UNIQUE (survey_id, nonce)
+        );
+        CREATE INDEX responses_survey_id ON responses(survey_id, id);
+        CREATE INDEX responses_device ON responses(survey_id, device_hash);
+        CREATE INDEX responses_ip ON responses(ip_hash, received_at);
+        CREATE TABLE answers (
+            id INTEGER PRIMARY KEY,
+            response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+            question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+            option_id INTEGER REFERENCES options(id) ON DELETE CASCADE,
+            text TEXT
+        );
+        CREATE INDEX answers_response ON answers(response_id);
+        CREATE INDEX answers_option ON answers(option_id);
+        -- Current validity of each response; the response row itself is never edited.
+        CREATE TABLE screening (
+            response_id INTEGER PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,
+            valid INTEGER NOT NULL,
+            reasons TEXT NOT NULL DEFAULT '[]',
+            manual INTEGER NOT NULL DEFAULT 0,
+            manual_reason TEXT
+        );
+        -- Append-only log of staff decisions on validity.
+        CREATE TABLE validity_decisions (
+            id INTEGER PRIMARY KEY,
+            response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+            valid INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            decided_at TEXT NOT NULL
+        );
+        -- Tallies kept in the same transaction as each response (and each validity change),
+        -- so the summary of a million responses reads a few hundred rows.
+        CREATE TABLE response_tallies (
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            source TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            returned INTEGER NOT NULL DEFAULT 0,
+            valid INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (survey_id, day, source, channel)
+        );
+        -- option_id 0 counts valid responses that answered the question at all.
+        CREATE TABLE answer_tallies (
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            source TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            question_id INTEGER NOT NULL,
+            option_id INTEGER NOT NULL,
+            count INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (survey_id, day, source, channel, question_id, option_id)
+        );
+        CREATE TABLE form_views (
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            views INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (survey_id, day, channel)
+        );
+        CREATE TABLE issued_batches (
+            id INTEGER PRIMARY KEY,
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            count INTEGER NOT NULL CHECK (count >= 0),
+            note TEXT NOT NULL DEFAULT '',
+            user_id INTEGER REFERENCES users(id),
+            recorded_at TEXT NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            department_id INTEGER,
+            user_id INTEGER,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}',
+            at TEXT NOT NULL
+        );
+        CREATE TABLE rate_events (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            key_hash TEXT NOT NULL,
+            at TEXT NOT NULL,
+            blocked INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX rate_events_key ON rate_events(kind, key_hash, at);
+        """
+    )
+
+
+@migrations()
+def m002_survey_settings_defaults(db):
+    # Surveys made before headline/value settings existed get the documented defaults.
+    db.execute(
+        "UPDATE surveys SET settings = json_patch("
+        "'{\"satisfied_levels\": 2, \"value_preset\": \"linear\", \"headline\": \"question\"}',"
+        " settings)"
+    )
+
+
+# --- feature migrations: append below, one function per change, never edit one that shipped ---

@@ -1,0 +1,127 @@
+"""Surveys, their questions and options."""
+import json
+import secrets
+
+from . import StoreError
+from .util import audit, dumps, iso, utc_now
+
+STATUSES = {"draft": "草稿", "open": "收集中", "closed": "已结束"}
+DEDUPE_POLICIES = {"none": "不限制（重复答卷由有效性筛查标记）", "device_cookie": "每台设备限答一次"}
+
+
+def new_token() -> str:
+    # 128 bits: a survey link cannot be guessed or enumerated.
+    return secrets.token_urlsafe(16)
+
+
+def create_survey(db, department_id: int, questionnaire: dict, *, title: str | None = None,
+                  status: str = "draft", year: int | None = None, series: str | None = None,
+                  dedupe_policy: str = "none") -> int:
+    """Insert a survey with its questions and options in one transaction."""
+    now = iso(utc_now())
+    settings = dict(questionnaire.get("settings", {}))
+    headline_position = settings.pop("headline_position", None)
+    with db.atomic():
+        survey_id = db.table("surveys").insert({
+            "department_id": department_id, "title": (title or questionnaire["title"]).strip(),
+            "intro": questionnaire.get("intro", ""), "status": status, "token": new_token(),
+            "dedupe_policy": dedupe_policy, "settings": dumps(settings), "year": year,
+            "series": series, "created_at": now, "updated_at": now,
+        }).last_pk
+        for position, question in enumerate(questionnaire["questions"], start=1):
+            question_id = _insert_question(db, survey_id, position, question)
+            if position == headline_position:
+                settings["headline_question_id"] = question_id
+        db.execute("UPDATE surveys SET settings = ? WHERE id = ?", [dumps(settings), survey_id])
+        audit(db, "survey.create", department_id=department_id, subject=survey_id)
+    return survey_id
+
+
+def _insert_question(db, survey_id: int, position: int, question: dict) -> int:
+    question_id = db.table("questions").insert({
+        "survey_id": survey_id, "position": position, "kind": question["kind"],
+        "text": question["text"], "required": int(bool(question.get("required", True))),
+    }).last_pk
+    db.table("options").insert_all(
+        {"question_id": question_id, "position": i, "label": o["label"], "value": o.get("value"),
+         "satisfied": int(bool(o.get("satisfied")))}
+        for i, o in enumerate(question.get("options", []), start=1)
+    )
+    return question_id
+
+
+def _decode(row: dict) -> dict:
+    row = dict(row)
+    row["settings"] = json.loads(row["settings"] or "{}")
+    return row
+
+
+def get_survey(db, survey_id: int, department_id: int | None = None) -> dict | None:
+    """The survey, or None; scoped to a department when one is given."""
+    sql = ("SELECT surveys.*, departments.name AS department_name FROM surveys "
+           "JOIN departments ON departments.id = surveys.department_id WHERE surveys.id = ?")
+    params = [survey_id]
+    if department_id is not None:
+        sql += " AND surveys.department_id = ?"
+        params.append(department_id)
+    rows = list(db.query(sql, params))
+    return _decode(rows[0]) if rows else None
+
+
+def survey_by_token(db, token: str) -> dict | None:
+    rows = list(db.query("SELECT id FROM surveys WHERE token = ?", [token]))
+    return get_survey(db, rows[0]["id"]) if rows else None
+
+
+def resolve(db, ref: str) -> dict | None:
+    """A survey by numeric id or public token (the CLI accepts both)."""
+    ref = str(ref).strip()
+    if ref.isdigit():
+        found = get_survey(db, int(ref))
+        if found:
+            return found
+    return survey_by_token(db, ref)
+
+
+def questionnaire(db, survey_id: int) -> list[dict]:
+    """Questions in order, each with its options in order."""
+    questions = [dict(q) for q in db.query(
+        "SELECT * FROM questions WHERE survey_id = ? ORDER BY position, id", [survey_id])]
+    by_id = {q["id"]: q for q in questions}
+    for q in questions:
+        q["options"] = []
+    for option in db.query(
+            "SELECT options.* FROM options JOIN questions ON questions.id = options.question_id "
+            "WHERE questions.survey_id = ? ORDER BY options.position, options.id", [survey_id]):
+        by_id[option["question_id"]]["options"].append(dict(option))
+    return questions
+
+
+def department_surveys(db, department_id: int) -> list[dict]:
+    return [_decode(r) for r in db.query(
+        "SELECT surveys.*, "
+        " (SELECT coalesce(sum(returned), 0) FROM response_tallies t WHERE t.survey_id = surveys.id)"
+        "   AS returned, "
+        " (SELECT coalesce(sum(valid), 0) FROM response_tallies t WHERE t.survey_id = surveys.id)"
+        "   AS valid "
+        "FROM surveys WHERE department_id = ? ORDER BY created_at DESC, id DESC", [department_id])]
+
+
+def set_status(db, survey_id: int, status: str, user_id: int | None = None) -> None:
+    if status not in STATUSES:
+        raise StoreError("未知的问卷状态")
+    with db.atomic():
+        db.execute("UPDATE surveys SET status = ?, updated_at = ? WHERE id = ?",
+                   [status, iso(utc_now()), survey_id])
+        audit(db, f"survey.{status}", user_id=user_id, subject=survey_id)
+
+
+def is_accepting(survey: dict, now_iso: str | None = None) -> bool:
+    if survey["status"] != "open":
+        return False
+    now_iso = now_iso or iso(utc_now())
+    if survey.get("opens_at") and now_iso < survey["opens_at"]:
+        return False
+    if survey.get("closes_at") and now_iso > survey["closes_at"]:
+        return False
+    return True

@@ -1,0 +1,105 @@
+"""Reading the figures' raw material from the tallies, in SQL, with optional filters.
+
+`survey_tally` feeds the pure `core.figures.compute_figures`. `recount` rebuilds the tallies
+from the raw responses with a plain GROUP BY: the reference the tallies are tested against.
+"""
+from dataclasses import dataclass, replace
+
+from ..core.figures import OptionTally, QuestionTally, SurveyTally
+from . import write_transaction
+
+
+@dataclass(frozen=True)
+class TallyFilter:
+    day_from: str | None = None
+    day_to: str | None = None
+    channel: str | None = None
+    source: str | None = None
+
+    def where(self) -> tuple[str, list]:
+        clauses, params = [], []
+        for column, op, value in (("day", ">=", self.day_from), ("day", "<=", self.day_to),
+                                  ("channel", "=", self.channel), ("source", "=", self.source)):
+            if value is not None and value != "":
+                clauses.append(f"{column} {op} ?")
+                params.append(value)
+        return "".join(f" AND {c}" for c in clauses), params
+
+
+def issued_count(db, survey_id: int) -> int | None:
+    row = db.execute("SELECT count(*), sum(count) FROM issued_batches WHERE survey_id = ?",
+                     [survey_id]).fetchone()
+    return row[1] if row[0] else None
+
+
+def survey_tally(db, survey: dict, questions: list[dict], flt: TallyFilter = TallyFilter()
+                 ) -> SurveyTally:
+    where, params = flt.where()
+    sid = survey["id"]
+    per_day = tuple(tuple(r) for r in db.execute(
+        f"SELECT day, sum(returned), sum(valid) FROM response_tallies WHERE survey_id = ?{where} "
+        "GROUP BY day ORDER BY day", [sid, *params]))
+    counts = {(q, o): c for q, o, c in db.execute(
+        f"SELECT question_id, option_id, sum(count) FROM answer_tallies WHERE survey_id = ?{where}"
+        " GROUP BY question_id, option_id", [sid, *params])}
+    # Form views are counted per channel only (a view has no source yet).
+    view_where, view_params = replace(flt, source=None).where()
+    views = db.execute(f"SELECT coalesce(sum(views), 0) FROM form_views WHERE survey_id = ?"
+                       f"{view_where}", [sid, *view_params]).fetchone()[0]
+    settings = survey["settings"]
+    return SurveyTally(
+        survey_id=sid, title=survey["title"],
+        returned=sum(d[1] for d in per_day), valid=sum(d[2] for d in per_day),
+        questions=tuple(_question_tally(q, counts) for q in questions),
+        issued=issued_count(db, sid), form_views=views, per_day=per_day,
+        population=settings.get("population"), headline=settings.get("headline", "question"),
+        headline_question_id=settings.get("headline_question_id"),
+        satisfied_levels=settings.get("satisfied_levels", 2),
+        value_preset=settings.get("value_preset", "linear"),
+    )
+
+
+def _question_tally(q: dict, counts: dict) -> QuestionTally:
+    return QuestionTally(
+        question_id=q["id"], position=q["position"], text=q["text"], kind=q["kind"],
+        required=bool(q["required"]), answered=counts.get((q["id"], 0), 0),
+        options=tuple(
+            OptionTally(option_id=o["id"], label=o["label"], value=o["value"],
+                        satisfied=bool(o["satisfied"]), count=counts.get((q["id"], o["id"]), 0))
+            for o in q["options"]),
+    )
+
+
+def channels(db, survey_id: int) -> list[str]:
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT channel FROM response_tallies WHERE survey_id = ? ORDER BY channel",
+        [survey_id])]
+
+
+def recount(db, survey_id: int) -> None:
+    """Rebuild a survey's tallies from its responses with a plain GROUP BY."""
+    with write_transaction(db):
+        for table in ("response_tallies", "answer_tallies"):
+            db.execute(f"DELETE FROM {table} WHERE survey_id = ?", [survey_id])
+        db.execute(
+            "INSERT INTO response_tallies (survey_id, day, source, channel, returned, valid) "
+            "SELECT r.survey_id, r.day, r.source, r.channel, count(*), sum(s.valid) "
+            "FROM responses r JOIN screening s ON s.response_id = r.id WHERE r.survey_id = ? "
+            "GROUP BY r.day, r.source, r.channel", [survey_id])
+        for option_expr, distinct in (("0", "DISTINCT a.response_id"), ("a.option_id", "*")):
+            extra = "" if option_expr == "0" else " AND a.option_id IS NOT NULL"
+            db.execute(
+                "INSERT INTO answer_tallies (survey_id, day, source, channel, question_id,"
+                " option_id, count) "
+                f"SELECT r.survey_id, r.day, r.source, r.channel, a.question_id, {option_expr},"
+                f" count({distinct}) FROM answers a JOIN responses r ON r.id = a.response_id "
+                "JOIN screening s ON s.response_id = r.id "
+                f"WHERE r.survey_id = ? AND s.valid = 1{extra} "
+                f"GROUP BY r.day, r.source, r.channel, a.question_id, {option_expr}", [survey_id])
+
+
+def survey_figures(db, survey: dict, flt: TallyFilter = TallyFilter()) -> dict:
+    """All figures of a survey (see core.figures), computed from the tallies."""
+    from ..core.figures import compute_figures
+    from .surveys import questionnaire
+    return compute_figures(survey_tally(db, survey, questionnaire(db, survey["id"]), flt))

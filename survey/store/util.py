@@ -1,0 +1,29 @@
+"""Small helpers shared by the store modules."""
+import datetime as dt
+import json
+
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def local_day(moment: dt.datetime) -> str:
+    """Days are counted in China Standard Time, as a service hall counts them."""
+    return moment.astimezone(CHINA_TZ).date().isoformat()
+
+
+def dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def audit(db, action: str, *, department_id=None, user_id=None, subject="", detail=None):
+    db.table("audit_log").insert({
+        "department_id": department_id, "user_id": user_id, "action": action,
+        "subject": str(subject), "detail": dumps(detail or {}), "at": iso(utc_now()),
+    })

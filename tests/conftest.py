@@ -1,0 +1,94 @@
+"""Shared fixtures: a fresh instance folder and SQLite file per test, flaskr-style."""
+import re
+
+import pytest
+
+from survey import create_app
+from survey.core.questionnaire import load_survey_template
+from survey.db import get_db
+from survey.store import accounts
+from survey.store import surveys as survey_store
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        db = get_db()
+        dept = accounts.ensure_department(db, "测试部门")
+        other = accounts.ensure_department(db, "其他部门")
+        accounts.create_user(db, "alice", PASSWORD, dept, "admin")
+        accounts.create_user(db, "bob", PASSWORD, dept, "staff")
+        accounts.create_user(db, "mallory", PASSWORD, other, "admin")
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield get_db()
+
+
+def csrf_token_from(html: str, name: str = "csrf_token") -> str:
+    match = re.search(rf'name="{name}"[^>]*value="([^"]+)"', html) or re.search(
+        rf'value="([^"]+)"[^>]*name="{name}"', html)
+    assert match, f"no {name} in page"
+    return match.group(1)
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username="alice", password=PASSWORD):
+        page = self.client.get("/staff/login").get_data(as_text=True)
+        return self.client.post("/staff/login", data={
+            "username": username, "password": password, "csrf_token": csrf_token_from(page)})
+
+    def csrf(self, path="/staff/"):
+        """A valid CSRF token for the logged-in session (from any staff page with a form)."""
+        return csrf_token_from(self.client.get(path).get_data(as_text=True))
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def make_survey(app):
+    """make_survey(status='open', department='测试部门', **create_kwargs) -> survey dict."""
+    def make(status="open", department="测试部门", template="satisfaction-5", **kwargs):
+        with app.app_context():
+            db = get_db()
+            dept = accounts.ensure_department(db, department)
+            survey_id = survey_store.create_survey(db, dept, load_survey_template(template),
+                                                   status=status, **kwargs)
+            survey = survey_store.get_survey(db, survey_id)
+            survey["questions"] = survey_store.questionnaire(db, survey_id)
+            return survey
+    return make
+
+
+def full_answers(survey, level=0, text=None) -> dict:
+    """Form data answering every question of a satisfaction-5 survey at one scale level."""
+    data = {}
+    for q in survey["questions"]:
+        if q["kind"] in ("scale", "single"):
+            data[f"q{q['id']}"] = str(q["options"][min(level, len(q["options"]) - 1)]["id"])
+        elif q["kind"] == "text" and text is not None:
+            data[f"q{q['id']}"] = text
+    return data
