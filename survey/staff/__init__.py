@@ -77,3 +77,7 @@ def users():
             return redirect(url_for("staff.users"))
     return render_template("staff/users.html", form=form,
                            users=accounts.department_users(db, department_id()))
+
+
+# Feature views register themselves on `bp`; imported last so they can import it.
+from . import assessments, builder, cases, dashboard, io  # noqa: E402,F401

@@ -1,0 +1,3 @@
+"""`survey` commands: ops."""
+
+COMMANDS = []

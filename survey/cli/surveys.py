@@ -1,0 +1,3 @@
+"""`survey` commands: surveys."""
+
+COMMANDS = []

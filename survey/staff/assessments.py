@@ -1,0 +1,2 @@
+"""Staff pages: assessments."""
+from . import bp  # noqa: F401

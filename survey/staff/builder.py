@@ -1,0 +1,2 @@
+"""Staff pages: builder."""
+from . import bp  # noqa: F401

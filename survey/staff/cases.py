@@ -1,0 +1,2 @@
+"""Staff pages: cases."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Staff pages: dashboard."""
+from . import bp  # noqa: F401

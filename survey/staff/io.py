@@ -1,0 +1,2 @@
+"""Staff pages: io."""
+from . import bp  # noqa: F401
