@@ -8,6 +8,7 @@ Templates (data files in survey/data/assessment-templates) load with `load_templ
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,9 +21,21 @@ from .rule_values import RuleError, fmt_number, fmt_score, parse_actual, quantiz
 from .rules import rule_from_json
 
 __all__ = [
-    "Indicator", "Finding", "GradeBand", "GradeBands", "DEFAULT_BANDS", "grade_for",
-    "grade_bands_from_json", "AssessmentError", "AssessmentResult", "IndicatorResult",
-    "LevelResult", "evaluate", "indicator_from_dict", "indicator_to_dict", "TEMPLATES",
+    "DEFAULT_BANDS",
+    "TEMPLATES",
+    "AssessmentError",
+    "AssessmentResult",
+    "Finding",
+    "GradeBand",
+    "GradeBands",
+    "Indicator",
+    "IndicatorResult",
+    "LevelResult",
+    "evaluate",
+    "grade_bands_from_json",
+    "grade_for",
+    "indicator_from_dict",
+    "indicator_to_dict",
     "load_template",
 ]
 
@@ -73,16 +86,14 @@ class GradeBands:
         if not self.bands:
             raise AssessmentError("评价等级至少要有一档")
         lows = [band.at_least for band in self.bands]
-        if any(lower >= higher for higher, lower in zip(lows, lows[1:])):
+        if any(lower >= higher for higher, lower in itertools.pairwise(lows)):
             raise AssessmentError("评价等级须按分数线从高到低排列，且分数线不能重复")
         if lows[-1] != ZERO:
             raise AssessmentError("最低一档评价等级的分数线应为 0")
 
     def grade_for(self, total: Decimal) -> str:
-        for band in self.bands:
-            if total >= band.at_least:
-                return band.grade
-        raise AssessmentError(f"总分 {fmt_number(total)} 低于所有评价等级")
+        # The lowest band is open below: a negative total (from a negative entered score) grades too.
+        return next((band.grade for band in self.bands if total >= band.at_least), self.bands[-1].grade)
 
     def to_json(self) -> list[dict]:
         return [{"grade": band.grade, "at_least": float(band.at_least)} for band in self.bands]
@@ -178,7 +189,10 @@ def _actual(indicator: Indicator):
     if indicator.actual is not None and str(indicator.actual).strip():
         return indicator.actual
     figure = indicator.linked_figure or {}
-    return None if figure.get("value") is None else Decimal(str(figure["value"]))
+    try:
+        return None if figure.get("value") is None else to_decimal(figure["value"], "关联问卷数值")
+    except RuleError:
+        return None  # reported by checks.linked_figure when an actual is written
 
 
 def _score_leaf(indicator: Indicator) -> tuple[Decimal | None, str, list[Finding]]:
@@ -235,6 +249,8 @@ def _optional_decimal(value, what: str) -> Decimal | None:
 
 def indicator_from_dict(data: dict, level: int = 1) -> Indicator:
     """An indicator (and its children) from plain JSON data; numbers become Decimals."""
+    if not isinstance(data, dict) or not isinstance(data.get("children", []), list):
+        raise AssessmentError("指标数据必须是 JSON 对象，children 必须是列表")
     try:
         children = [indicator_from_dict(child, level + 1) for child in data.get("children", [])]
         return Indicator(

@@ -81,7 +81,7 @@ def _same_actual(first: str, second: str) -> bool:
     try:
         return parse_actual(first) == parse_actual(second)
     except RuleError:
-        return first.strip() == second.strip()
+        return str(first).strip() == str(second).strip()
 
 
 def _same_score(first, second) -> bool:

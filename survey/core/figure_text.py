@@ -188,10 +188,16 @@ def definitions(t, basis, figures: dict) -> dict:
 
 def _absent_reason(key: str, t, basis) -> str:
     if key.startswith(("issued", "return_rate", "effective_return_rate")):
-        return "未登记发放份数" if t.issued is None else "发放份数为 0，无法计算"
+        if t.issued is None:
+            return "未登记发放份数"
+        if t.issued and t.returned > t.issued:
+            return f"回收份数（{t.returned}）超过登记的发放份数（{t.issued}），请核对发放登记"
+        return "发放份数为 0，无法计算"
     if key.startswith("valid_rate"):
         return "尚无回收问卷，无法计算"
     if key == "population":
+        if t.population is not None:
+            return f"登记的总体人数（{t.population}）少于有效问卷数（{t.valid}），已按无限总体计算"
         return "未登记总体人数，按无限总体计算"
     if key == "satisfied" and basis.scale_mean:
         return "按各题满意率平均口径，不对应单一满意人数"

@@ -6,12 +6,28 @@ from decimal import ROUND_HALF_UP, Decimal
 from . import figure_text
 from .errors import DomainError
 from .figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES, format_percent
-from .stats import (PRECISION_TARGET, margin_of_error, sample_size_needed,
-                    wilson_from_proportion, wilson_interval)
+from .stats import (
+    PRECISION_TARGET,
+    margin_of_error,
+    sample_size_needed,
+    wilson_from_proportion,
+    wilson_interval,
+)
 
-__all__ = ["SCALE_LABELS", "VALUE_PRESETS", "VALUE_PRESET_NAMES", "SATISFIED_LEVEL_NAMES",
-           "OptionTally", "QuestionTally", "SurveyTally", "compute_figures", "format_percent",
-           "precision_warning", "TallyError", "FigureSettingsError"]
+__all__ = [
+    "SATISFIED_LEVEL_NAMES",
+    "SCALE_LABELS",
+    "VALUE_PRESETS",
+    "VALUE_PRESET_NAMES",
+    "FigureSettingsError",
+    "OptionTally",
+    "QuestionTally",
+    "SurveyTally",
+    "TallyError",
+    "compute_figures",
+    "format_percent",
+    "precision_warning",
+]
 
 SCALE_LABELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 VALUE_PRESETS = {"linear": (100, 80, 60, 40, 20), "haocha": (100, 80, 60, 30, 0)}
@@ -108,10 +124,9 @@ def _check_tally(t: SurveyTally) -> None:
         raise TallyError("份数不能为负数")
     if not 0 <= t.valid <= t.returned:
         raise TallyError(f"有效问卷（{t.valid}）应在 0 到回收份数（{t.returned}）之间")
-    if t.issued is not None and t.issued < t.returned:
-        raise TallyError(f"回收份数（{t.returned}）超过发放份数（{t.issued}），请核对发放登记")
-    if t.population is not None and (t.population < 1 or t.population < t.valid):
-        raise TallyError(f"总体人数（{t.population}）应不少于有效问卷数（{t.valid}）且至少为 1")
+    # A staff entry that contradicts the counts (fewer issued than returned, a population
+    # smaller than the sample) is reported as an absent figure with its reason, not raised:
+    # the dashboard must still show everything else.
     for q in t.questions:
         _check_question(q, t.valid)
 
@@ -185,9 +200,9 @@ def _scale_mean_basis(answered: tuple[QuestionTally, ...]) -> dict:
 
 def _counted(value: float | None) -> float | int | None:
     """A sample size as shown: whole numbers stay whole, a mean keeps two decimals."""
-    if value is None or float(value).is_integer():
-        return None if value is None else int(value)
-    return _quantize(value, 2)
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else _quantize(value, 2)
 
 
 def _planning_p(rate: float, ci: tuple[float, float]) -> float:
@@ -212,9 +227,13 @@ def _precision(headline: dict, population: int | None) -> dict:
 
 
 def _ratio(key: str, num: int, den: int | None) -> dict:
-    valid_den = bool(den)
+    valid_den = bool(den) and num <= den
     return {key: _rate(num / den) if valid_den else None,
             f"{key}_ci95": _ci(wilson_interval(num, den)) if valid_den else None}
+
+
+def _usable_population(t: SurveyTally) -> int | None:
+    return t.population if t.population and t.population >= t.valid else None
 
 
 def compute_figures(t: SurveyTally) -> dict:
@@ -243,9 +262,9 @@ def compute_figures(t: SurveyTally) -> dict:
         "satisfaction_rate_scale_mean": _rate(on_mean["rate"]),
         "satisfaction_rate_scale_mean_ci95": _ci(on_mean["ci"]),
         "satisfaction_index": _index(headline["index"]),
-        "population": t.population, "n": _counted(headline["n"]),
+        "population": _usable_population(t), "n": _counted(headline["n"]),
     })
-    figures.update(_precision(headline, t.population))
+    figures.update(_precision(headline, _usable_population(t)))
     figures["settings"] = {"satisfied_levels": t.satisfied_levels, "value_preset": t.value_preset,
                            "headline": t.headline,
                            "headline_question_id": basis.question.question_id
@@ -265,6 +284,7 @@ def precision_warning(figures: dict) -> str | None:
     margin = figures["margin_of_error"]
     # At 0% or 100% the normal approximation claims ±0; the Wilson interval does not.
     spread = margin if 0 < rate < 1 else (ci[1] - ci[0]) / 2
-    if spread <= PRECISION_TARGET:
+    # A census of a small population needs no more answers, whatever the interval says.
+    if spread <= PRECISION_TARGET or figures["sample_size_needed"]["observed"] <= figures["n"]:
         return None
     return figure_text.precision_warning_text(figures, spread)

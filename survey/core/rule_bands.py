@@ -4,6 +4,7 @@ Import them from survey.core.rules; this module only keeps rules.py short.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import ClassVar
@@ -182,7 +183,7 @@ class BandsRule(Rule):
         values = [band.value(weight) for band in self.bands]
         if values[0] > weight:
             raise RuleError(f"档次得分 {fmt_number(values[0])} 超过分值 {fmt_number(weight)}")
-        if any(looser > stricter for stricter, looser in zip(values, values[1:])):
+        if any(looser > stricter for stricter, looser in itertools.pairwise(values)):
             raise RuleError("较宽的档次得分不能高于较严的档次")
 
     def _reaches(self, rate: Decimal, band: Band) -> bool:
@@ -194,7 +195,7 @@ class BandsRule(Rule):
         self._check_values(weight)
         band = next((band for band in self.bands if self._reaches(rate, band)), None)
         if band is None:
-            return make_score(ZERO, f"实际值 {fmt_percent(rate)} 未达到任何档次，得 0 分")
+            return make_score(ZERO, f"实际值 {fmt_percent(rate)} 未达到任何档次，得 0.00 分")
         reached = f"实际值 {fmt_percent(rate)} {self.KEYS[self.key]} {fmt_percent(band.bound)}"
         if band.points is not None:
             return make_score(band.points, f"{reached}，对应档次得 {fmt_score(band.points)} 分")
@@ -215,9 +216,7 @@ def _check_band_value(band: Band) -> None:
         raise RuleError(f"档次的分值比例应在 0% 至 100% 之间，而不是 {fmt_percent_short(band.fraction)}")
 
 
-def _band_from_json(data, key: str) -> Band:
-    if not isinstance(data, dict):
-        raise RuleError("每个档次必须是 JSON 对象，例如 {\"at_least\": 0.95, \"score\": 14}")
+def _band_from_json(data: dict, key: str) -> Band:
     name = RULE_TYPES["bands"]
     check_keys(data, name, {key}, {"score", "fraction"})
     if "type" in data:
@@ -230,7 +229,7 @@ def _band_from_json(data, key: str) -> Band:
 
 
 def _band_key(bands: list) -> str:
-    keys = {key for band in bands if isinstance(band, dict) for key in ("at_least", "at_most") if key in band}
+    keys = {key for band in bands for key in ("at_least", "at_most") if key in band}
     if len(keys) != 1:
         raise RuleError("同一规则的各档次须都用 at_least（不低于）或都用 at_most（不高于）")
     return keys.pop()
@@ -241,5 +240,7 @@ def bands_from_json(data: dict) -> BandsRule:
     bands = data["bands"]
     if not isinstance(bands, list) or not bands:
         raise RuleError("分档计分的 bands 必须是非空的列表")
+    if not all(isinstance(band, dict) for band in bands):
+        raise RuleError("每个档次必须是 JSON 对象，例如 {\"at_least\": 0.95, \"score\": 14}")
     key = _band_key(bands)
     return BandsRule(tuple(_band_from_json(band, key) for band in bands), key)

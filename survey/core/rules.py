@@ -14,11 +14,10 @@ from typing import ClassVar
 
 from .rule_bands import Band, BandsRule, DeductionPerPointRule, bands_from_json
 from .rule_values import (
-    RULE_TYPES,
-    Rule,
-    full_marks,
     ONE,
+    RULE_TYPES,
     ZERO,
+    Rule,
     RuleError,
     Score,
     check_keys,
@@ -26,6 +25,7 @@ from .rule_values import (
     fmt_percent,
     fmt_percent_short,
     fmt_score,
+    full_marks,
     json_number,
     make_score,
     numeric_actual,
@@ -36,9 +36,21 @@ from .rule_values import (
 )
 
 __all__ = [
-    "RULE_TYPES", "Rule", "RuleError", "Score", "ProportionalRule", "RateTimesWeightRule",
-    "DeductionPerPointRule", "BandsRule", "Band", "QualitativeRule", "TIERS",
-    "rule_from_json", "parse_actual", "parse_weight",
+    "RULE_TYPES",
+    "TIERS",
+    "Band",
+    "BandsRule",
+    "DeductionPerPointRule",
+    "ProportionalRule",
+    "QualitativeRule",
+    "RateTimesWeightRule",
+    "Rule",
+    "RuleError",
+    "Score",
+    "parse_actual",
+    "parse_weight",
+    "rule_from_json",
+    "tier_for_fraction",
 ]
 
 @dataclass(frozen=True)
@@ -56,6 +68,8 @@ class ProportionalRule(Rule):
     def __post_init__(self):
         if self.direction not in self.DIRECTIONS or self.over_form not in self.OVER_FORMS:
             raise RuleError(f"定量指标的方向或超出计分方式无效：{self.direction!r}、{self.over_form!r}")
+        if self.direction == ">=" and self.over_form != "ratio":
+            raise RuleError("定量指标只有方向为 <= 时才能选择超出后的计分方式")
         if self.target <= ZERO:
             raise RuleError(f"定量指标的指标值必须大于 0，而不是 {fmt_percent_short(self.target)}")
 

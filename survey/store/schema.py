@@ -172,3 +172,128 @@ def m002_survey_settings_defaults(db):
 
 
 # --- feature migrations: append below, one function per change, never edit one that shipped ---
+
+
+@migrations()
+def m110_api_tokens_and_imports(db):
+    db.executescript(
+        """
+        -- Per-department API tokens; only the SHA-256 of the token is kept.
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            department_id INTEGER NOT NULL REFERENCES departments(id),
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            revoked_at TEXT,
+            revoked_by INTEGER REFERENCES users(id),
+            last_used_at TEXT
+        );
+        CREATE INDEX api_tokens_department ON api_tokens(department_id);
+        -- Paper questionnaire files imported; the SHA-256 refuses the same file twice.
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            sha256 TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            first_response_id INTEGER,
+            last_response_id INTEGER,
+            user_id INTEGER REFERENCES users(id),
+            imported_at TEXT NOT NULL,
+            UNIQUE (survey_id, sha256)
+        );
+        """
+    )
+
+
+@migrations()
+def m110_builder_channels_and_answer_index(db):
+    # The editor asks "has this question any answers?" before a delete or a change of kind;
+    # without this index that is a scan of every answer ever given.
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS answers_question ON answers(question_id);
+        -- Channel tags staff have set up for posters and windows (responses keep their own tag).
+        CREATE TABLE survey_channels (
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (survey_id, name)
+        );
+        """
+    )
+
+
+@migrations()
+def m130_follow_up_cases(db):
+    db.executescript(
+        """
+        -- One follow-up case per dissatisfied response (差评), opened in the response's transaction.
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            response_id INTEGER NOT NULL UNIQUE REFERENCES responses(id) ON DELETE CASCADE,
+            department_id INTEGER NOT NULL REFERENCES departments(id),
+            channel TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN
+                ('open', 'in_progress', 'appeal_pending', 'closed', 'dismissed')),
+            triggers TEXT NOT NULL DEFAULT '[]',
+            response_valid INTEGER NOT NULL,
+            callback_requested INTEGER NOT NULL DEFAULT 0,
+            opened_at TEXT NOT NULL,
+            opened_day TEXT NOT NULL,
+            due_day TEXT NOT NULL,
+            due_working_days INTEGER NOT NULL,
+            assignee_id INTEGER REFERENCES users(id),
+            called_back_at TEXT,
+            callback_note TEXT,
+            cause TEXT,
+            rectification TEXT,
+            reply TEXT,
+            appeal_kind TEXT,
+            appeal_reason TEXT,
+            closed_at TEXT,
+            closed_day TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX cases_department_due ON cases(department_id, status, due_day);
+        CREATE INDEX cases_survey ON cases(survey_id, opened_day);
+        -- Every step of a case: who, when, what (append-only).
+        CREATE TABLE case_events (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            action TEXT NOT NULL,
+            status_from TEXT,
+            status_to TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            detail TEXT NOT NULL DEFAULT '{}',
+            at TEXT NOT NULL
+        );
+        CREATE INDEX case_events_case ON case_events(case_id, id);
+        -- A citizen's call-back number, given with explicit consent; kept apart from the answers
+        -- (never in the hash chain) and deleted when it expires.
+        CREATE TABLE callback_contacts (
+            case_id INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+            phone TEXT NOT NULL,
+            consent_text TEXT NOT NULL,
+            consented_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE INDEX callback_contacts_expiry ON callback_contacts(expires_at);
+        -- A department's own working-day decisions on top of the national calendar.
+        CREATE TABLE workday_overrides (
+            id INTEGER PRIMARY KEY,
+            department_id INTEGER NOT NULL REFERENCES departments(id),
+            day TEXT NOT NULL,
+            is_workday INTEGER NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            user_id INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            UNIQUE (department_id, day)
+        );
+        """
+    )

@@ -125,3 +125,8 @@ def is_accepting(survey: dict, now_iso: str | None = None) -> bool:
     if survey.get("closes_at") and now_iso > survey["closes_at"]:
         return False
     return True
+
+
+def insert_question(db, survey_id: int, position: int, question: dict) -> int:
+    """One question with its options, at `position` (the builder adds them one at a time)."""
+    return _insert_question(db, survey_id, position, question)

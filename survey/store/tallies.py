@@ -86,16 +86,18 @@ def recount(db, survey_id: int) -> None:
             "SELECT r.survey_id, r.day, r.source, r.channel, count(*), sum(s.valid) "
             "FROM responses r JOIN screening s ON s.response_id = r.id WHERE r.survey_id = ? "
             "GROUP BY r.day, r.source, r.channel", [survey_id])
-        for option_expr, distinct in (("0", "DISTINCT a.response_id"), ("a.option_id", "*")):
-            extra = "" if option_expr == "0" else " AND a.option_id IS NOT NULL"
+        # option_id 0: valid responses that answered the question at all.
+        for option_expr, counted, extra, group in (
+                ("0", "DISTINCT a.response_id", "", ""),
+                ("a.option_id", "*", " AND a.option_id IS NOT NULL", ", a.option_id")):
             db.execute(
                 "INSERT INTO answer_tallies (survey_id, day, source, channel, question_id,"
                 " option_id, count) "
                 f"SELECT r.survey_id, r.day, r.source, r.channel, a.question_id, {option_expr},"
-                f" count({distinct}) FROM answers a JOIN responses r ON r.id = a.response_id "
+                f" count({counted}) FROM answers a JOIN responses r ON r.id = a.response_id "
                 "JOIN screening s ON s.response_id = r.id "
                 f"WHERE r.survey_id = ? AND s.valid = 1{extra} "
-                f"GROUP BY r.day, r.source, r.channel, a.question_id, {option_expr}", [survey_id])
+                f"GROUP BY r.day, r.source, r.channel, a.question_id{group}", [survey_id])
 
 
 def survey_figures(db, survey: dict, flt: TallyFilter = TallyFilter()) -> dict:

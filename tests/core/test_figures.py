@@ -1,5 +1,6 @@
 import ast
 import dataclasses
+import itertools
 import json
 from pathlib import Path
 
@@ -10,8 +11,16 @@ from hypothesis import strategies as st
 from survey.core import figures as figures_module
 from survey.core.errors import DomainError
 from survey.core.figures import (
-    SCALE_LABELS, VALUE_PRESETS, FigureSettingsError, OptionTally, QuestionTally, SurveyTally,
-    TallyError, compute_figures, format_percent, precision_warning,
+    SCALE_LABELS,
+    VALUE_PRESETS,
+    FigureSettingsError,
+    OptionTally,
+    QuestionTally,
+    SurveyTally,
+    TallyError,
+    compute_figures,
+    format_percent,
+    precision_warning,
 )
 from survey.core.stats import margin_of_error, sample_size_needed, wilson_interval
 
@@ -231,8 +240,7 @@ def test_per_day_is_passed_through():
 
 
 @pytest.mark.parametrize("changes", [
-    {"valid": 41}, {"returned": -1}, {"issued": 39}, {"population": 39}, {"population": 0},
-    {"form_views": -1},
+    {"valid": 41}, {"returned": -1}, {"form_views": -1},
     {"questions": (scale(1, (30, 8, 2, 0, 1)),)},  # 41 answers among 40 valid
     {"questions": (dataclasses.replace(SEED_40, answered=39),)},
     {"questions": (choice(2, "multiple", 10, (11,)),)},
@@ -242,6 +250,19 @@ def test_contradictory_tallies_are_rejected_in_chinese(changes):
     with pytest.raises(TallyError) as info:
         compute_figures(dataclasses.replace(tally(), **changes))
     assert any("\u4e00" <= ch <= "\u9fff" for ch in str(info.value))
+
+
+@pytest.mark.parametrize("changes, key, reason", [
+    ({"issued": 39}, "return_rate", "超过登记的发放份数"),
+    ({"issued": 39}, "effective_return_rate", "请核对发放登记"),
+    ({"population": 39}, "population", "少于有效问卷数"),
+    ({"population": 0}, "population", "按无限总体计算"),
+])
+def test_staff_entries_contradicting_the_counts_leave_the_figure_absent(changes, key, reason):
+    figures = compute_figures(dataclasses.replace(tally(), **changes))
+    assert figures[key] is None
+    assert reason in figures["absent"][key]
+    assert figures["satisfaction_rate"] == 0.95
 
 
 @pytest.mark.parametrize("changes", [{"headline": "overall"}, {"satisfied_levels": 4},
@@ -282,7 +303,7 @@ def test_no_precision_warning_for_a_large_enough_sample():
 def partitions(draw, total, parts):
     cuts = sorted(draw(st.lists(st.integers(0, total), min_size=parts - 1, max_size=parts - 1)))
     bounds = [0, *cuts, total]
-    return tuple(b - a for a, b in zip(bounds, bounds[1:]))
+    return tuple(b - a for a, b in itertools.pairwise(bounds))
 
 
 @st.composite
@@ -364,3 +385,10 @@ def test_core_module_imports_neither_flask_nor_sqlite(module):
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.level == 0}
     assert not imported & {"flask", "sqlite_utils", "sqlite3"}
+
+
+def test_no_precision_warning_when_the_whole_population_answered():
+    figures = compute_figures(tally([scale(1, (13, 0, 0, 0, 0))], returned=13, valid=13,
+                                    population=13))
+    assert figures["margin_of_error"] == 0.0
+    assert precision_warning(figures) is None

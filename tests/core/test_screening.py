@@ -6,8 +6,15 @@ from hypothesis import strategies as st
 
 from survey.core.errors import DomainError
 from survey.core.screening import (
-    REASON_TEXT, ManualDecision, MissingReasonError, ResponseFacts, ScreeningRules,
-    ScreeningRulesError, Verdict, effective_verdict, screen,
+    REASON_TEXT,
+    ManualDecision,
+    MissingReasonError,
+    ResponseFacts,
+    ScreeningRules,
+    ScreeningRulesError,
+    Verdict,
+    effective_verdict,
+    screen,
 )
 
 CLEAN = ResponseFacts(missing_required=0, duration_seconds=95.0, device_seen_before=False,

@@ -6,8 +6,13 @@ from hypothesis import strategies as st
 
 from survey.core.errors import DomainError
 from survey.core.stats import (
-    Z95, InvalidCountError, InvalidProportionError, margin_of_error, sample_size_needed,
-    wilson_from_proportion, wilson_interval,
+    Z95,
+    InvalidCountError,
+    InvalidProportionError,
+    margin_of_error,
+    sample_size_needed,
+    wilson_from_proportion,
+    wilson_interval,
 )
 
 

@@ -1,0 +1,133 @@
+"""Benchmarks of survey, run against the production server on loopback.
+
+    python bench/run.py submit --seconds 20     # submission throughput vs a bare endpoint
+    python bench/run.py weight                  # the public form's first-load bytes (Chromium)
+    python bench/run.py summary | dashboard | export   # the other benchmarks, when present
+
+`submit` prints its figures and, as its last line, one JSON object (see README.md).
+"""
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import _common
+
+BENCH_DIR = Path(__file__).resolve().parent
+WRK = "/usr/bin/wrk"
+BARE_PATH = "/"  # the public start page: same app, same server, no survey, no write
+ANSWER_VARIANTS = 5
+
+
+def recommended_workers() -> int:
+    """The default of `survey serve --workers`: what a department gets without tuning."""
+    from survey.cli.base import serve_command
+    return next(p.default for p in serve_command.params if p.name == "workers")
+
+
+def answer_bodies(server: _common.Server, token: str) -> list[str]:
+    """A few answer sets (without the ticket) read from the real form page."""
+    html = _common.get(f"{server.url}/s/{token}")[2]
+    return [urllib.parse.urlencode(_common.random_answers(html, _common.random.Random(seed)))
+            for seed in range(ANSWER_VARIANTS)]
+
+
+def wrk(url: str, seconds: float, connections: int, threads: int, *script_args: str) -> dict:
+    """One wrk run with bench/submit.lua; its JSON summary line."""
+    out = subprocess.run(
+        [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s",
+         "-s", str(BENCH_DIR / "submit.lua"), url, "--", *script_args],
+        capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    line = next(x for x in out.splitlines() if x.startswith("WRK_JSON "))
+    return json.loads(line[len("WRK_JSON "):])
+
+
+def submit_figures(bare: dict, flow: dict, stored: int, integrity: str, workers: int,
+                   connections: int) -> dict:
+    rps = flow["acknowledged"] / flow["duration_s"]
+    bare_rps = bare["acknowledged"] / bare["duration_s"]
+    return {
+        "acknowledged": flow["acknowledged"], "stored": stored,
+        "lost": max(0, flow["acknowledged"] - stored),
+        "in_flight_at_stop": max(0, stored - flow["acknowledged"]),
+        "rps": round(rps, 1), "bare_rps": round(bare_rps, 1), "ratio": round(rps / bare_rps, 4),
+        "http_rps": round(flow["requests"] / flow["duration_s"], 1),
+        "p50_ms": flow["p50_ms"], "p90_ms": flow["p90_ms"], "p99_ms": flow["p99_ms"],
+        "max_ms": flow["max_ms"], "bare_p50_ms": bare["p50_ms"], "bare_p99_ms": bare["p99_ms"],
+        "rejected": flow["rejected"], "other": flow["other"],
+        "socket_errors": flow["socket_errors"] + bare["socket_errors"],
+        "timeouts": flow["timeouts"] + bare["timeouts"], "integrity": integrity,
+        "workers": workers, "connections": connections, "seconds": flow["duration_s"],
+    }
+
+
+def run_submit(args) -> dict:
+    workers = args.workers or recommended_workers()
+    with tempfile.TemporaryDirectory(prefix="survey-bench-") as tmp:
+        instance = Path(tmp) / "instance"
+        survey = _common.prepare_instance(instance, config="TRUST_PROXY = True")
+        server = _common.Server(instance, workers=workers).start()
+        try:
+            bodies = "|".join(answer_bodies(server, survey["token"]))
+            wrk(server.url, 1, args.connections, args.threads, "bare", BARE_PATH)  # warm-up
+            bare = wrk(server.url, args.seconds, args.connections, args.threads, "bare", BARE_PATH)
+            flow = wrk(server.url, args.seconds, args.connections, args.threads,
+                       survey["token"], bodies)
+            time.sleep(0.5)  # let requests cut off by wrk's stop finish
+        finally:
+            server.stop()
+        db = _common.database_path(instance)
+        stored = _common.stored_responses(instance, survey["id"])
+        return submit_figures(bare, flow, stored, _common.integrity(db), workers,
+                              args.connections)
+
+
+def print_submit(figures: dict) -> None:
+    print(f"submissions: {figures['rps']}/s (bare endpoint {figures['bare_rps']}/s, "
+          f"ratio {figures['ratio']:.2%}); HTTP requests {figures['http_rps']}/s")
+    print(f"latency of form GETs and POSTs: p50 {figures['p50_ms']} ms, "
+          f"p99 {figures['p99_ms']} ms (bare p99 {figures['bare_p99_ms']} ms)")
+    print(f"acknowledged {figures['acknowledged']}, stored {figures['stored']}, "
+          f"lost {figures['lost']}, integrity {figures['integrity']}, "
+          f"rejected {figures['rejected']}, socket errors {figures['socket_errors']}")
+    print(json.dumps(figures))
+
+
+def run_script(name: str, extra: list[str]) -> int:
+    """Run another benchmark script when it exists (others are written separately)."""
+    script = BENCH_DIR / name
+    if not script.exists():
+        print(f"{name} is not present; skipped")
+        return 0
+    return subprocess.run([sys.executable, str(script), *extra]).returncode
+
+
+SCRIPTS = {"summary": "summary_bench.py", "dashboard": "dashboard_bench.py",
+           "export": "export_memory.py", "weight": "form_weight.py"}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    submit = sub.add_parser("submit", help="submission throughput through `survey serve`")
+    submit.add_argument("--seconds", type=int, default=10)
+    submit.add_argument("--connections", type=int, default=16)
+    submit.add_argument("--threads", type=int, default=2, help="wrk threads")
+    submit.add_argument("--workers", type=int, default=None,
+                        help="server threads (default: survey serve's own default)")
+    for name, script in SCRIPTS.items():
+        sub.add_parser(name, help=f"run bench/{script}").add_argument("rest", nargs="*")
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "submit":
+        print_submit(run_submit(args))
+        return 0
+    return run_script(SCRIPTS[args.command], [*args.rest, *unknown])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Real headless Chromium (Debian's) driving the real pages, served by waitress on loopback.
+
+Under CI=true a missing Chromium is a failure, not a skip.
+"""
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from survey import create_app
+from survey.db import get_db
+from survey.store import accounts
+
+from ..conftest import PASSWORD
+
+CHROMIUM = os.environ.get("SURVEY_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+
+
+def _chromium_available() -> bool:
+    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not _chromium_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium not found at {CHROMIUM}: CI must install Debian's chromium")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync", "--disable-quic"]
+    if os.geteuid() == 0:
+        args.append("--no-sandbox")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists()
+                                     else shutil.which("chromium"), headless=True, args=args)
+        yield chromium
+        chromium.close()
+
+
+class LiveServer:
+    def __init__(self, app, host, port):
+        self.app, self.url = app, f"http://{host}:{port}"
+
+    def db_value(self, sql, params=()):
+        with self.app.app_context():
+            return get_db().execute(sql, params).fetchone()[0]
+
+
+@pytest.fixture
+def live_server(tmp_path, monkeypatch):
+    from waitress.server import create_server
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app({"BASE_URL": None})
+    with app.app_context():
+        db = get_db()
+        dept = accounts.ensure_department(db, "信阳市平桥区人力资源和社会保障局")
+        accounts.create_user(db, "alice", PASSWORD, dept, "admin")
+        other = accounts.ensure_department(db, "其他部门")
+        accounts.create_user(db, "mallory", PASSWORD, other, "admin")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield LiveServer(app, "127.0.0.1", port)
+    server.close()
+    thread.join(timeout=5)
+
+
+def _context(browser, viewport, **kwargs):
+    return browser.new_context(viewport=viewport, locale="zh-CN", **kwargs)
+
+
+@pytest.fixture
+def page(browser):
+    """A phone-sized page with a WeChat in-app user agent."""
+    from ..web.test_public import WECHAT_UA
+    context = _context(browser, PHONE, user_agent=WECHAT_UA, is_mobile=True, has_touch=True,
+                       device_scale_factor=2)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def staff_page(browser, live_server):
+    """A desktop page logged in as alice (admin of the live server's department)."""
+    context = _context(browser, DESKTOP)
+    page = context.new_page()
+    page.goto(live_server.url + "/staff/login")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/staff/")
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 1000
+    return path

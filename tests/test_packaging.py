@@ -1,0 +1,38 @@
+"""The built wheel carries templates/ and static/ and serves pages from a clean venv."""
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_serves_page_and_static_file(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
+                    str(dist), str(ROOT)], check=True, capture_output=True)
+    wheel = next(dist.glob("survey-*.whl"))
+    env_dir = tmp_path / "venv"
+    # Dependencies come from the system site-packages; the wheel itself shadows the editable
+    # checkout because the venv's own site-packages comes first on sys.path.
+    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+                   check=True, capture_output=True)
+    script = (
+        "import survey, pathlib; from survey import create_app\n"
+        "assert 'venv' in survey.__file__, survey.__file__\n"
+        "app = create_app({'TESTING': True}); c = app.test_client()\n"
+        "page = c.get('/').get_data(as_text=True); css = c.get('/static/style.css')\n"
+        "assert '满意度调查' in page and css.status_code == 200 and b'--blue' in css.data\n"
+        "print('ok', pathlib.Path(app.template_folder).relative_to(pathlib.Path(survey.__file__).parent))\n"
+    )
+    env = {**os.environ, "SURVEY_INSTANCE_PATH": str(tmp_path / "instance")}
+    result = subprocess.run([str(python), "-c", script], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok templates"

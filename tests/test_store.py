@@ -1,0 +1,120 @@
+"""Storage: schema, pragmas, migrations (an old database is upgraded, never recreated)."""
+import json
+
+import pytest
+
+from survey import store
+from survey.core.questionnaire import load_survey_template
+from survey.store import accounts, schema
+from survey.store import surveys as survey_store
+from survey.store.responses import (DuplicateSubmissionError, Submission, record_response,
+                                    set_validity)
+from survey.store.tallies import TallyFilter, recount, survey_tally
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    return store.initialise(tmp_path / "s.db")
+
+
+def _survey(db):
+    dept = accounts.ensure_department(db, "部门")
+    survey_id = survey_store.create_survey(db, dept, load_survey_template("satisfaction-5"),
+                                           status="open")
+    return survey_store.get_survey(db, survey_id), survey_store.questionnaire(db, survey_id)
+
+
+def test_pragmas_wal_foreign_keys_busy_timeout(fresh):
+    assert fresh.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert fresh.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert fresh.execute("PRAGMA busy_timeout").fetchone()[0] == store.BUSY_TIMEOUT_MS
+
+
+def test_initialise_is_idempotent_and_records_every_migration(tmp_path):
+    path = tmp_path / "s.db"
+    store.initialise(path).conn.close()
+    db = store.initialise(path)
+    names = store.schema_version(db)
+    assert names == [m.name for m in schema.migrations._migrations]
+    assert len(names) == len(set(names))
+
+
+def test_old_database_is_upgraded_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.db"
+    old = store.connect(path)
+    schema.migrations.apply(old, stop_before="m002_survey_settings_defaults")
+    dept = accounts.ensure_department(old, "旧部门")
+    old.execute(
+        "INSERT INTO surveys (department_id, title, token, settings, created_at, updated_at) "
+        "VALUES (?, '旧问卷', 'tok', '{\"population\": 500}', 'x', 'x')", [dept])
+    old.conn.close()
+
+    db = store.initialise(path)
+    row = db.execute("SELECT title, settings FROM surveys WHERE token = 'tok'").fetchone()
+    assert row[0] == "旧问卷"
+    settings = json.loads(row[1])
+    assert settings["population"] == 500
+    assert settings["satisfied_levels"] == 2 and settings["value_preset"] == "linear"
+    assert "m002_survey_settings_defaults" in store.schema_version(db)
+
+
+def test_response_and_answers_are_stored_together_with_tallies(fresh):
+    survey, questions = _survey(fresh)
+    answers = {q["id"]: [q["options"][0]["id"]] for q in questions if q["kind"] == "scale"}
+    response_id, verdict = record_response(fresh, survey, questions, Submission(
+        answers=answers, nonce="n1", duration_seconds=60))
+    assert verdict.valid
+    assert fresh.execute("SELECT count(*) FROM answers WHERE response_id = ?",
+                         [response_id]).fetchone()[0] == len(answers)
+    tally = survey_tally(fresh, survey, questions)
+    assert (tally.returned, tally.valid) == (1, 1)
+
+
+def test_same_nonce_twice_is_one_response(fresh):
+    survey, questions = _survey(fresh)
+    sub = Submission(answers={}, nonce="same", duration_seconds=60)
+    record_response(fresh, survey, questions, sub)
+    with pytest.raises(DuplicateSubmissionError):
+        record_response(fresh, survey, questions, sub)
+    assert fresh.execute("SELECT count(*) FROM responses").fetchone()[0] == 1
+
+
+def test_failure_inside_the_transaction_stores_nothing(fresh):
+    survey, questions = _survey(fresh)
+    answers = {q["id"]: [q["options"][0]["id"]] for q in questions if q["kind"] == "scale"}
+
+    def boom(db, response_id, verdict):
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        record_response(fresh, survey, questions, Submission(answers=answers, nonce="x"),
+                        after_insert=boom)
+    for table in ("responses", "answers", "screening", "response_tallies", "answer_tallies"):
+        assert fresh.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+
+
+def test_manual_invalidation_moves_tallies_and_is_logged(fresh):
+    survey, questions = _survey(fresh)
+    answers = {q["id"]: [q["options"][0]["id"]] for q in questions if q["kind"] == "scale"}
+    response_id, _ = record_response(fresh, survey, questions,
+                                     Submission(answers=answers, nonce="a", duration_seconds=60))
+    set_validity(fresh, response_id, False, "同一人重复填写", user_id=None)
+    tally = survey_tally(fresh, survey, questions)
+    assert (tally.returned, tally.valid) == (1, 0)
+    assert all(q.answered == 0 for q in tally.questions)
+    assert fresh.execute("SELECT reason FROM validity_decisions").fetchone()[0] == "同一人重复填写"
+    with pytest.raises(store.StoreError):
+        set_validity(fresh, response_id, True, "  ", user_id=None)
+
+
+def test_recount_reproduces_the_tallies(fresh):
+    survey, questions = _survey(fresh)
+    for i in range(5):
+        answers = {q["id"]: [q["options"][i % 5]["id"]] for q in questions if q["kind"] == "scale"}
+        record_response(fresh, survey, questions, Submission(
+            answers=answers, nonce=f"n{i}", duration_seconds=3 if i == 0 else 60,
+            channel="窗口 1" if i % 2 else ""))
+    before = survey_tally(fresh, survey, questions)
+    recount(fresh, survey["id"])
+    assert survey_tally(fresh, survey, questions) == before
+    assert survey_tally(fresh, survey, questions, TallyFilter(channel="窗口 1")).returned == 2
