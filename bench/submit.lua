@@ -22,7 +22,7 @@ function init(args)
     table.insert(bodies, body)
   end
   tickets = {}
-  acknowledged, rejected, forms, other = 0, 0, 0, 0
+  acknowledged, rejected, forms, other, server_errors, rate_limited = 0, 0, 0, 0, 0, 0
   math.randomseed(os.time() * 1000 + id)
 end
 
@@ -60,13 +60,16 @@ function response(status, headers, body)
     end
   elseif status >= 400 then
     rejected = rejected + 1
+    if status >= 500 then server_errors = server_errors + 1 end
+    if status == 429 then rate_limited = rate_limited + 1 end
   else
     other = other + 1
   end
 end
 
 function done(summary, latency, requests)
-  local totals = {acknowledged = 0, rejected = 0, forms = 0, other = 0}
+  local totals = {acknowledged = 0, rejected = 0, forms = 0, other = 0, server_errors = 0,
+                  rate_limited = 0}
   for _, thread in ipairs(threads) do
     for name, _ in pairs(totals) do
       totals[name] = totals[name] + thread:get(name)
@@ -74,10 +77,11 @@ function done(summary, latency, requests)
   end
   io.write(string.format(
     'WRK_JSON {"requests": %d, "duration_s": %.3f, "acknowledged": %d, "rejected": %d, ' ..
-    '"forms": %d, "other": %d, "socket_errors": %d, "timeouts": %d, ' ..
+    '"forms": %d, "other": %d, "server_errors": %d, "rate_limited": %d, ' ..
+    '"socket_errors": %d, "timeouts": %d, ' ..
     '"p50_ms": %.2f, "p90_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f}\n',
     summary.requests, summary.duration / 1e6, totals.acknowledged, totals.rejected,
-    totals.forms, totals.other,
+    totals.forms, totals.other, totals.server_errors, totals.rate_limited,
     summary.errors.connect + summary.errors.read + summary.errors.write, summary.errors.timeout,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000,
     latency:percentile(99) / 1000, latency.max / 1000))

@@ -8,6 +8,7 @@ from flask import (Blueprint, abort, current_app, make_response, redirect, rende
 
 from . import security
 from .db import get_db
+from .forms.cases import callback_after_insert, with_callback_block
 from .forms.public import answers_from, new_ticket, read_ticket, response_form_class
 from .store import surveys as survey_store
 from .store.util import iso, utc_now
@@ -50,7 +51,7 @@ def form(token):
     source = "qr" if request.args.get("via") == "qr" else "web"
     db = get_db()
     questions = survey_store.questionnaire(db, survey["id"])
-    form_ = response_form_class(questions)(formdata=None, meta={
+    form_ = with_callback_block(response_form_class(questions), survey)(formdata=None, meta={
         "csrf_context": new_ticket(source, channel)})
     record_form_view(db, survey["id"], channel)
     response = make_response(render_template("public/form.html", survey=survey,
@@ -70,7 +71,7 @@ def submit(token):
     questions = survey_store.questionnaire(db, survey["id"])
     posted_ticket = request.form.get("ticket", "")
     ticket = read_ticket(posted_ticket)
-    form_ = response_form_class(questions)(meta={
+    form_ = with_callback_block(response_form_class(questions), survey)(meta={
         "csrf_context": posted_ticket if ticket else new_ticket("web", "")})
     if not form_.validate():
         return render_template("public/form.html", survey=survey, questions=questions,
@@ -87,7 +88,7 @@ def submit(token):
         device_hash=_device_hash(), ip_hash=ip_hash)
     try:
         record_response(db, survey, questions, submission,
-                        after_insert=None)
+                        after_insert=callback_after_insert(form_))
     except DuplicateSubmissionError:
         pass  # a double tap or a retry: the first submission stands
     except AlreadyAnsweredError as error:

@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from flask.testing import FlaskCliRunner
 
 from survey import create_app
 from survey.core.questionnaire import load_survey_template
@@ -31,9 +32,17 @@ def client(app):
     return app.test_client()
 
 
+class SurveyCliRunner(FlaskCliRunner):
+    """Invokes the `survey` command group (not app.cli) against the test app."""
+
+    def invoke(self, cli=None, args=None, **kwargs):
+        from survey.cli import cli as survey_cli
+        return super().invoke(cli or survey_cli, args, **kwargs)
+
+
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    return SurveyCliRunner(app)
 
 
 @pytest.fixture

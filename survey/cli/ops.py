@@ -1,3 +1,49 @@
-"""`survey` commands: ops."""
+"""`survey backup` and `survey restore`: thin wrappers over survey.ops."""
+from pathlib import Path
 
-COMMANDS = []
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .. import ops
+from ..store import StoreError
+from .base import fail
+
+
+def _database() -> Path:
+    return Path(current_app.config["DATABASE"])
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file):
+    """在线备份数据库到 FILE（服务运行中也可执行），并检查备份的完整性。"""
+    try:
+        info = ops.backup(_database(), file)
+    except StoreError as error:
+        fail(error)
+    click.echo(f"已备份到 {info.path}（{info.size_bytes} 字节，答卷 {info.responses} 份，"
+               f"完整性检查：{info.integrity}）")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="当前数据库中有备份之后收到的答卷时仍然恢复（它们保留在 .bak 文件中）")
+@click.option("--yes", is_flag=True, help="不再询问确认")
+@with_appcontext
+def restore_command(file, force, yes):
+    """用备份文件 FILE 恢复数据库；当前数据库先另存为带时间戳的 .bak 文件。请先停止服务。"""
+    if not yes:
+        click.confirm(f"将用 {file} 替换当前数据库 {_database()}，是否继续？", abort=True)
+    try:
+        result = ops.restore(_database(), file, force=force)
+    except StoreError as error:
+        fail(error)
+    click.echo(f"已恢复：答卷 {result.restored.responses} 份，完整性检查："
+               f"{result.restored.integrity}")
+    click.echo(f"原数据库已另存为 {result.kept_as}")
+
+
+COMMANDS = [backup_command, restore_command]

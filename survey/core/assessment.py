@@ -198,7 +198,7 @@ def _actual(indicator: Indicator):
 def _score_leaf(indicator: Indicator) -> tuple[Decimal | None, str, list[Finding]]:
     actual = _actual(indicator)
     findings = checks.missing_figures(indicator, actual)
-    computed = None
+    computed, explanation = None, ""
     if not findings:
         try:
             result = rule_from_json(indicator.rule).score(indicator.weight, parse_actual(actual))
@@ -206,10 +206,16 @@ def _score_leaf(indicator: Indicator) -> tuple[Decimal | None, str, list[Finding
         except RuleError as error:
             findings += checks.rule_failed(indicator, error)
     findings += checks.entered_score(indicator, computed)
+    # A score entered by hand (or printed in a report) counts as entered: a checker reports a
+    # disagreement with the rule as a finding, it never silently "corrects" the figure.
+    if indicator.score is not None:
+        entered = quantize(indicator.score)
+        note = f"按填报得分 {fmt_number(indicator.score)} 计"
+        if computed is not None and computed != entered:
+            note += f"（按评分规则应为 {fmt_score(computed)}：{explanation}）"
+        return entered, note, findings
     if computed is not None:
         return computed, explanation, findings
-    if indicator.score is not None:
-        return quantize(indicator.score), f"按填报得分 {fmt_number(indicator.score)} 计", findings
     return None, "无法计分", findings
 
 
@@ -226,7 +232,8 @@ def _evaluate(indicator: Indicator, out: list[IndicatorResult], findings: list[F
     scores = [_evaluate(child, out, findings) for child in indicator.children]
     known = [score for score in scores if score is not None]
     result.score = quantize(sum(known, ZERO)) if known else None
-    result.explanation = f"下级指标得分合计：{' + '.join(map(fmt_score, known)) or '无'}"
+    parts = " + ".join(map(fmt_score, known))
+    result.explanation = f"下级指标得分合计：{parts} = {fmt_score(result.score)}" if known else "下级指标均无法计分"
     findings += checks.child_weights(indicator) + checks.reported_total(indicator, result.score)
     return result.score
 
@@ -240,6 +247,7 @@ def evaluate(roots: list[Indicator], bands: GradeBands = DEFAULT_BANDS) -> Asses
         score = _evaluate(root, out, findings)
         levels.append(LevelResult(root.key, root.name, root.weight, score or ZERO, root.reported_total))
     total = quantize(sum((level.score for level in levels), ZERO))
+    findings += checks.reported_grand_total(levels, total)
     return AssessmentResult(levels, total, bands.grade_for(total), findings, out)
 
 

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from .rule_values import RuleError, fmt_number, fmt_percent, fmt_score, parse_actual, quantize
+from .rule_values import (
+    RuleError,
+    fmt_number,
+    fmt_percent,
+    fmt_score,
+    parse_actual,
+    quantize,
+    to_decimal,
+)
 
 if TYPE_CHECKING:
     from .assessment import Indicator
@@ -130,8 +138,8 @@ def linked_figure(indicator: Indicator) -> list[Finding]:
         return []
     try:
         actual = parse_actual(indicator.actual)
-        value = Decimal(str(figure["value"]))
-    except (RuleError, ArithmeticError):
+        value = to_decimal(figure["value"], "关联问卷数值")
+    except RuleError:
         return [_finding(indicator, "linked_figure_differs", "实际完成值或关联问卷数值无法读取")]
     if isinstance(actual, str):
         return []
@@ -192,3 +200,15 @@ def level1_weights(roots: list[Indicator]) -> list[Finding]:
     if total == LEVEL1_TOTAL:
         return []
     return [Finding("指标体系", "level1_weights", f"一级指标分值合计 {fmt_number(total)}，应为 100")]
+
+
+def reported_grand_total(levels, total: Decimal) -> list[Finding]:
+    """The report's total (the sum of its reported level scores, 表3-1 合计) against the sum of
+    the indicators' scores."""
+    if not levels or any(level.reported is None for level in levels):
+        return []
+    reported = sum((level.reported for level in levels), Decimal(0))
+    if quantize(reported) == total:
+        return []
+    return [Finding("总分", "reported_grand_total_differs",
+                    f"报告总分 {fmt_number(reported)} 与各指标得分合计 {fmt_score(total)} 不一致")]

@@ -241,3 +241,22 @@ def summarise_cases(groups) -> dict:
         "by_channel": [{"channel": ch, **case_rates(c)} for ch, c in sorted(channels.items())],
         "definitions": dict(FIGURE_DEFINITIONS),
     }
+
+
+# --- the citizen's call-back consent ------------------------------------------------------------
+
+def callback_consent_text(department: str, retention_days: int) -> str:
+    """The consent the citizen ticks (PIPL: purpose, scope, who sees it, how long, how to refuse);
+    stored word for word with the number as the record of consent."""
+    return (f"我同意{department}为回访本次评价收集我的电话号码。该号码仅用于本次评价的核实、整改回访，"
+            f"与问卷答案分开保存，仅承办人员和部门管理员可见，不向第三方提供，最长保存 "
+            f"{retention_days} 天后自动删除。不留电话不影响提交问卷。")
+
+
+def available_actions(status: str, role: str) -> list[str]:
+    """The steps to offer on a case page (next_status still checks each one)."""
+    if status == "appeal_pending":
+        return sorted(ADMIN_ACTIONS) if role == "admin" else []
+    if status in FINAL_STATUSES:
+        return []
+    return [*WORK_ACTIONS, "close", "appeal"]

@@ -53,6 +53,7 @@ __all__ = [
     "tier_for_fraction",
 ]
 
+
 @dataclass(frozen=True)
 class ProportionalRule(Rule):
     """定量指标: target met → full marks; otherwise in proportion (two forms for "≤")."""

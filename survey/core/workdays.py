@@ -152,3 +152,30 @@ def national_calendar() -> WorkdayCalendar:
 
 def describe_day(day: dt.date) -> str:
     return f"{day.isoformat()}（星期{WEEKDAY_NAMES[day.weekday()]}）"
+
+
+def uncovered_years(calendar: WorkdayCalendar, start: dt.date, end: dt.date) -> list[int]:
+    """Years in [start, end] with no holiday arrangement in the data: there the calendar only
+    knows weekends, and staff should be told so."""
+    return [y for y in range(start.year, end.year + 1) if y not in calendar.years]
+
+
+@dataclass(frozen=True)
+class Period:
+    name: str
+    first: dt.date
+    last: dt.date
+
+
+def year_arrangement(calendar: WorkdayCalendar, year: int) -> tuple[list[Period], list[Period]]:
+    """A year's holidays as runs of consecutive days off, and its adjusted working days."""
+    def runs(days: dict) -> list[Period]:
+        found: list[Period] = []
+        for day in sorted(d for d in days if d.year == year):
+            last = found[-1] if found else None
+            if last and last.name == days[day] and (day - last.last).days == 1:
+                found[-1] = replace(last, last=day)
+            else:
+                found.append(Period(days[day], day, day))
+        return found
+    return runs(calendar.holidays), runs(calendar.workdays)

@@ -158,15 +158,19 @@ def delete_issued(db, survey: dict, batch_id: int, user_id: int | None) -> None:
               subject=survey["id"], detail={"batch": batch_id, "count": row[0]})
 
 
-def channel_names(db, survey_id: int) -> list[str]:
-    """Tags staff set up, then any other tag responses arrived with; '' (no tag) excluded."""
-    saved = [r[0] for r in db.execute(
+def saved_channel_names(db, survey_id: int) -> list[str]:
+    """The tags staff set up, oldest first."""
+    return [r[0] for r in db.execute(
         "SELECT name FROM survey_channels WHERE survey_id = ? ORDER BY created_at, name",
         [survey_id])]
+
+
+def channel_names(db, survey_id: int) -> list[str]:
+    """Tags staff set up, then any other tag responses arrived with; '' (no tag) excluded."""
     seen = [r[0] for r in db.execute(
         "SELECT DISTINCT channel FROM response_tallies WHERE survey_id = ? AND channel != '' "
         "ORDER BY channel", [survey_id])]
-    return list(dict.fromkeys(saved + seen))
+    return list(dict.fromkeys(saved_channel_names(db, survey_id) + seen))
 
 
 def add_channel(db, survey_id: int, name: str) -> None:

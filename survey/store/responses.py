@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from ..core.chain import GENESIS, response_hash
 from ..core.screening import ResponseFacts, ScreeningRules, Verdict, screen
 from . import StoreError, write_transaction
+from . import cases as case_store
 from .util import iso, local_day, utc_now
 
 
@@ -83,6 +84,7 @@ def record_response(db, survey: dict, questions: list[dict], sub: Submission,
                                       "reasons": json.dumps(list(verdict.reasons))})
         _count(db, survey["id"], local_day(sub.received_at), sub.source, sub.channel,
                answers, returned=1, valid=int(verdict.valid))
+        case_store.open_case_if_dissatisfied(db, survey, questions, response_id, answers, verdict)
         if after_insert:
             after_insert(db, response_id, verdict)
     return response_id, verdict

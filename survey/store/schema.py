@@ -297,3 +297,83 @@ def m130_follow_up_cases(db):
         );
         """
     )
+
+
+@migrations()
+def m150_assessments(db):
+    # The annual self-evaluation (部门整体支出绩效自评). Decimal figures are stored as text so
+    # money and scores are never touched by binary floating point.
+    db.executescript(
+        """
+        CREATE TABLE assessments (
+            id INTEGER PRIMARY KEY,
+            department_id INTEGER NOT NULL REFERENCES departments(id),
+            year INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            template TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'final')),
+            finalised_at TEXT,
+            finalised_by INTEGER REFERENCES users(id),
+            snapshot TEXT,
+            grade_bands TEXT NOT NULL DEFAULT '[]',
+            budget TEXT NOT NULL DEFAULT '{}',
+            duty_goals TEXT NOT NULL DEFAULT '{}',
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX assessments_department ON assessments(department_id, year);
+        CREATE TABLE assessment_indicators (
+            id INTEGER PRIMARY KEY,
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+            parent_id INTEGER REFERENCES assessment_indicators(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            level INTEGER NOT NULL CHECK (level IN (1, 2, 3)),
+            name TEXT NOT NULL,
+            weight TEXT NOT NULL DEFAULT '0',
+            target TEXT NOT NULL DEFAULT '',
+            comparison TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            rule TEXT,
+            actual TEXT,
+            score TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            reported_total TEXT,
+            reported_versions TEXT NOT NULL DEFAULT '{}',
+            survey_id INTEGER REFERENCES surveys(id) ON DELETE SET NULL,
+            figure TEXT
+        );
+        CREATE INDEX assessment_indicators_tree
+            ON assessment_indicators(assessment_id, parent_id, position);
+        CREATE TABLE assessment_budget_lines (
+            id INTEGER PRIMARY KEY,
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            initial TEXT,
+            full_year TEXT,
+            executed TEXT
+        );
+        CREATE TABLE assessment_history (
+            id INTEGER PRIMARY KEY,
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+            user_id INTEGER REFERENCES users(id),
+            at TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            field TEXT NOT NULL,
+            old TEXT,
+            new TEXT
+        );
+        CREATE INDEX assessment_history_assessment ON assessment_history(assessment_id, id);
+        CREATE TABLE assessment_explanations (
+            id INTEGER PRIMARY KEY,
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+            finding TEXT NOT NULL,
+            message TEXT NOT NULL DEFAULT '',
+            explanation TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            at TEXT NOT NULL,
+            UNIQUE (assessment_id, finding)
+        );
+        """
+    )

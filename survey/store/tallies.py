@@ -105,3 +105,38 @@ def survey_figures(db, survey: dict, flt: TallyFilter = TallyFilter()) -> dict:
     from ..core.figures import compute_figures
     from .surveys import questionnaire
     return compute_figures(survey_tally(db, survey, questionnaire(db, survey["id"]), flt))
+
+
+GROUP_COLUMNS = ("channel", "source")
+
+
+def grouped_tallies(db, survey: dict, questions: list[dict], flt: TallyFilter = TallyFilter(),
+                    by: str = "channel") -> dict[str, SurveyTally]:
+    """One tally per channel (or source) under the filter, from two grouped queries.
+
+    Unlike a TallyFilter, the grouping keeps the untagged channel '' apart. Issued counts and
+    the population belong to the whole survey, so the groups carry neither."""
+    if by not in GROUP_COLUMNS:
+        raise ValueError(f"cannot group tallies by {by!r}")
+    where, params = flt.where()
+    sid = survey["id"]
+    days: dict[str, list] = {}
+    for key, day, returned, valid in db.execute(
+            f"SELECT {by}, day, sum(returned), sum(valid) FROM response_tallies "
+            f"WHERE survey_id = ?{where} GROUP BY {by}, day ORDER BY day", [sid, *params]):
+        days.setdefault(key, []).append((day, returned, valid))
+    counts: dict[str, dict] = {}
+    for key, q, o, c in db.execute(
+            f"SELECT {by}, question_id, option_id, sum(count) FROM answer_tallies "
+            f"WHERE survey_id = ?{where} GROUP BY {by}, question_id, option_id", [sid, *params]):
+        counts.setdefault(key, {})[(q, o)] = c
+    settings = survey["settings"]
+    return {key: SurveyTally(
+        survey_id=sid, title=survey["title"], returned=sum(d[1] for d in per_day),
+        valid=sum(d[2] for d in per_day), per_day=tuple(per_day),
+        questions=tuple(_question_tally(q, counts.get(key, {})) for q in questions),
+        headline=settings.get("headline", "question"),
+        headline_question_id=settings.get("headline_question_id"),
+        satisfied_levels=settings.get("satisfied_levels", 2),
+        value_preset=settings.get("value_preset", "linear"),
+    ) for key, per_day in days.items()}

@@ -105,7 +105,10 @@ def test_entered_score_that_disagrees_with_its_rule():
     roots[3].children = [leaf("群众满意度", 35, "96%", score="14")]
     result = evaluate(roots)
     assert message(result, "群众满意度", "score_mismatch") == "得分 14 与评分规则计算结果 33.60 不一致"
-    assert result.levels[3].score == D("33.60")  # the rule's score counts, not the entered one
+    # the entered score counts; the rule's differing result is reported, never silently applied
+    assert result.levels[3].score == D(14)
+    assert "按评分规则应为 33.60" in next(
+        r.explanation for r in result.indicators if r.indicator.name == "群众满意度")
 
 
 def test_score_above_weight_and_negative_score():
@@ -132,7 +135,7 @@ def test_reported_level_total_checked_against_reported_and_computed_scores():
     roots = full_tree()[:3] + [parent("效益指标", 35, seeded, reported=32)]
     result = evaluate(roots)
     assert message(result, "效益指标", "reported_total_differs") == "报告得分 32 与其下各指标得分合计 31 不一致"
-    assert "按评分规则计算的合计 31.40" in message(result, "效益指标", "reported_total_vs_rules")
+    assert codes(result, "丙") == ["score_mismatch"]
 
 
 def test_missing_figures_are_findings_not_crashes():

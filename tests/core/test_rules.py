@@ -363,3 +363,23 @@ def test_bands_accept_only_the_strictest_first_order(bounds, random):
     else:
         with pytest.raises(RuleError, match="从最严到最宽"):
             rule_from_json(rule)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5)
+    | st.sampled_from([">=", "<=", "abs", "ratio", "linear", "achieved", "pro_rata", "0.9"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["at_least", "at_most", "score", "fraction"]), inner, max_size=3),
+    max_leaves=8,
+)
+rule_keys = st.sampled_from(["type", "target", "direction", "over_form", "allowance", "per_point",
+                             "fraction", "bands", "tier"])
+
+
+@given(st.sampled_from(list(RULE_TYPES)), st.dictionaries(rule_keys, json_values, max_size=5), rates)
+def test_any_json_gives_a_rule_or_a_rule_error(rule_type, params, actual):
+    try:
+        rule = rule_from_json({"type": rule_type, **params})
+        rule.score(10, actual)
+    except RuleError as error:
+        assert CHINESE.search(str(error))

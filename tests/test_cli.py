@@ -1,0 +1,69 @@
+"""The `survey` command line, through click's runner."""
+import json
+
+import pytest
+
+from survey.cli import cli
+from survey.db import get_db
+
+
+def test_every_command_has_help_text():
+    for name, command in cli.commands.items():
+        if name in ("run", "shell", "routes"):
+            continue
+        assert command.help and any("\u4e00" <= ch <= "\u9fff" for ch in command.help), name
+
+
+def test_init_is_idempotent(runner, app):
+    first = runner.invoke(args=["init"])
+    second = runner.invoke(args=["init"])
+    assert first.exit_code == second.exit_code == 0
+    assert app.config["DATABASE"] in second.output
+
+
+def test_create_user_reads_password_from_stdin(runner, app):
+    result = runner.invoke(args=["create-user", "carol", "--department", "新部门", "--role", "staff",
+                                 "--password-stdin"], input="a-long-password\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from survey.store.accounts import authenticate
+        user = authenticate(get_db(), "carol", "a-long-password")
+    assert user and user["role"] == "staff"
+
+
+@pytest.mark.parametrize("password, message", [("short", "至少需要 8 位")])
+def test_create_user_rejects_weak_password_in_chinese(runner, password, message):
+    result = runner.invoke(args=["create-user", "dave", "--department", "部门", "--password-stdin"],
+                           input=password + "\n")
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_new_survey_prints_id_token_and_url(runner, app):
+    result = runner.invoke(args=["new-survey", "--department", "测试部门", "--title", "窗口满意度",
+                                 "--template", "satisfaction-5"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["url"].endswith(f"/s/{data['token']}")
+    assert len(data["token"]) >= 20
+    with app.app_context():
+        title = get_db().execute("SELECT title FROM surveys WHERE id = ?", [data["id"]]).fetchone()
+    assert title[0] == "窗口满意度"
+
+
+def test_demo_then_summary_counts_its_responses(runner):
+    result = runner.invoke(args=["demo", "--responses", "30"])
+    assert result.exit_code == 0, result.output
+    assert "信阳市平桥区人力资源和社会保障局" in result.output and "密码" in result.output
+    token = result.output.split("/s/")[1].split()[0]
+    summary = json.loads(runner.invoke(args=["summary", token, "--json"]).output)
+    assert summary["returned"] == 30
+    first = summary["questions"][0]
+    assert sum(o["count"] for o in first["options"]) == first["answered"] <= summary["valid"]
+    assert "满意率 =" in summary["definitions"]["satisfaction_rate"]
+
+
+def test_summary_of_unknown_survey_fails_in_chinese(runner):
+    result = runner.invoke(args=["summary", "no-such-survey", "--json"])
+    assert result.exit_code != 0
+    assert "找不到问卷" in result.output

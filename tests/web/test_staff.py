@@ -1,0 +1,86 @@
+"""Staff login and the department's survey list."""
+import pytest
+
+from survey.db import get_db
+
+from ..conftest import PASSWORD, csrf_token_from, full_answers
+from .test_public import ticket_of
+
+
+def test_staff_pages_require_login(client):
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert "/staff/login" in response.headers["Location"]
+
+
+def test_login_with_wrong_password_says_so_and_keeps_username(client, auth):
+    response = auth.login("alice", "wrong-password")
+    html = response.get_data(as_text=True)
+    assert "用户名或密码不正确" in html
+    assert 'value="alice"' in html
+
+
+def test_login_without_csrf_token_is_refused(client):
+    response = client.post("/staff/login", data={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_login_renews_the_session_and_logout_ends_it(client, auth):
+    client.get("/staff/login")
+    before = client.get_cookie("session")
+    assert auth.login().status_code == 302
+    after = client.get_cookie("session")
+    assert after is not None and (before is None or before.value != after.value)
+    assert after.http_only and after.same_site == "Lax"
+    token = auth.csrf("/staff/")
+    client.post("/staff/logout", data={"csrf_token": token})
+    assert client.get("/staff/").status_code == 302
+
+
+def test_login_redirects_only_to_local_next(client):
+    page = client.get("/staff/login").get_data(as_text=True)
+    response = client.post("/staff/login?next=//evil.example/x", data={
+        "username": "alice", "password": PASSWORD, "csrf_token": csrf_token_from(page)})
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_survey_list_shows_own_department_with_counts_and_link(client, auth, make_survey):
+    ours = make_survey(title="本部门问卷")
+    make_survey(department="其他部门", title="别人的问卷")
+    data = {**full_answers(ours), "ticket": ticket_of(client.get(f"/s/{ours['token']}")
+                                                       .get_data(as_text=True))}
+    client.post(f"/s/{ours['token']}", data=data)
+    auth.login()
+    html = client.get("/staff/").get_data(as_text=True)
+    assert "本部门问卷" in html and "别人的问卷" not in html
+    assert f"/s/{ours['token']}" in html
+    assert '<td class="num" data-returned>1</td>' in html
+
+
+def test_admin_creates_user_and_staff_cannot(client, auth, app):
+    auth.login("bob")
+    assert client.get("/staff/users").status_code == 403
+    client.post("/staff/logout", data={"csrf_token": auth.csrf()})
+    auth.login("alice")
+    token = auth.csrf("/staff/users")
+    response = client.post("/staff/users", data={"username": "erin", "password": "short",
+                                                  "role": "staff", "csrf_token": token})
+    assert "密码至少 8 位" in response.get_data(as_text=True)
+    response = client.post("/staff/users", data={"username": "erin", "password": "long-enough-pw",
+                                                  "role": "staff", "csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        row = get_db().execute("SELECT d.name FROM users u JOIN departments d "
+                               "ON d.id = u.department_id WHERE username = 'erin'").fetchone()
+    assert row[0] == "测试部门"
+
+
+@pytest.mark.parametrize("failed_as", ["alice", "nobody"])
+def test_repeated_failed_logins_are_rate_limited(app, client, auth, failed_as):
+    """Failures count per user name and per client address: either trips the limit."""
+    app.config["LOGIN_RATE_LIMIT"] = 3
+    for _ in range(3):
+        auth.login(failed_as, "bad-password")
+    response = auth.login("alice", PASSWORD)
+    assert response.status_code == 200
+    assert "登录失败次数过多" in response.get_data(as_text=True)
