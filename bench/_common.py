@@ -15,10 +15,14 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from itsdangerous import URLSafeSerializer
 
 TICKET = re.compile(r'name="ticket"[^>]*value="([^"]+)"')
 CHOICE = re.compile(r'<input[^>]*name="(q\d+)"[^>]*type="(radio|checkbox)"[^>]*value="(\d+)"')
@@ -120,16 +124,19 @@ class Server:
         self.stop()
 
 
-def _connection(url: str, timeout: float) -> tuple[http.client.HTTPConnection, str]:
+def _connection(url: str, timeout: float, source: str | None
+                ) -> tuple[http.client.HTTPConnection, str]:
     parts = urllib.parse.urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout), path
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout,
+                                      source_address=(source, 0) if source else None), path
 
 
 def request(method: str, url: str, body: str | None = None, headers: dict | None = None,
-            timeout: float = 15) -> tuple[int, dict, str]:
-    """One HTTP request, redirects not followed: (status, headers, body text)."""
-    conn, path = _connection(url, timeout)
+            timeout: float = 15, source: str | None = None) -> tuple[int, dict, str]:
+    """One HTTP request, redirects not followed: (status, headers, body text). `source` is the
+    client's own loopback address (e.g. 127.0.0.2), so the server sees a distinct visitor."""
+    conn, path = _connection(url, timeout, source)
     try:
         all_headers = dict(headers or {})
         if body is not None:
@@ -159,16 +166,82 @@ def random_answers(html: str, rng: random.Random, text: str | None = None) -> di
 
 
 def submit_once(base_url: str, token: str, rng: random.Random, headers: dict | None = None,
-                text: str | None = None, query: str = "?via=qr") -> int:
-    """GET the form, read its ticket, POST answers: the POST's status (303 = acknowledged)."""
-    status, _, html = request("GET", f"{base_url}/s/{token}{query}", headers=headers)
+                text: str | None = None, query: str = "?via=qr", source: str | None = None
+                ) -> tuple[int, str | None]:
+    """GET the form, read its ticket, POST answers: (the POST's status, the ticket).
+    303 means acknowledged; a failed GET gives (its status, None)."""
+    status, _, html = request("GET", f"{base_url}/s/{token}{query}", headers=headers,
+                              source=source)
     if status != 200:
-        return status
+        return status, None
     ticket = TICKET.search(html)
     if not ticket:
         raise AssertionError("form page without a ticket")
     body = urllib.parse.urlencode({**random_answers(html, rng, text), "ticket": ticket.group(1)})
-    return request("POST", f"{base_url}/s/{token}", body=body, headers=headers)[0]
+    status = request("POST", f"{base_url}/s/{token}", body=body, headers=headers,
+                     source=source)[0]
+    return status, ticket.group(1)
+
+
+def ticket_nonce(ticket: str) -> str:
+    """The nonce inside a form ticket (the server checked its signature; we only read it)."""
+    payload = ticket.rsplit(".", 2)[0]
+    return URLSafeSerializer("unused").load_payload(payload.encode())["n"]
+
+
+@dataclass
+class Load:
+    """Citizens submitting concurrently, each in its own thread, until `stop` or a count."""
+    base_url: str
+    token: str
+    clients: int = 8
+    per_client: int | None = None
+    statuses: Counter = field(default_factory=Counter)
+    acknowledged: list = field(default_factory=list)  # tickets answered with 303
+    errors: list = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _threads: list = field(default_factory=list)
+
+    def start(self) -> "Load":
+        self._threads = [threading.Thread(target=self._client, args=(i,), daemon=True)
+                         for i in range(self.clients)]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def _client(self, seed: int) -> None:
+        rng, done = random.Random(seed), 0
+        while not self.stop.is_set() and (self.per_client is None or done < self.per_client):
+            try:
+                status, ticket = submit_once(self.base_url, self.token, rng)
+            except OSError as error:  # connection refused or reset: the server went away
+                with self._lock:
+                    self.errors.append(repr(error))
+                return
+            with self._lock:
+                self.statuses[status] += 1
+                if status == 303:
+                    self.acknowledged.append(ticket)
+            done += 1
+
+    def wait_for(self, acknowledged: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.acknowledged) < acknowledged and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def join(self, timeout: float = 60) -> "Load":
+        for thread in self._threads:
+            thread.join(timeout)
+        return self
+
+    def finish(self) -> "Load":
+        self.stop.set()
+        return self.join()
+
+    def acknowledged_nonces(self) -> set[str]:
+        with self._lock:
+            return {ticket_nonce(t) for t in self.acknowledged}
 
 
 def database_path(instance: Path) -> Path:

@@ -7,6 +7,7 @@ glyphs into paths, so the browser needs no font either.
 """
 import datetime as dt
 import functools
+import hashlib
 import importlib.util
 import io
 import os
@@ -24,6 +25,7 @@ from .core.errors import DomainError
 from .core.figures import format_percent
 
 PRINT_DPI = 200
+FULL_WIDTH, HALF_WIDTH = 9.5, 5.8  # inches: the page shows charts full or half width
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 # 非常满意 .. 非常不满意: blues for satisfied, greys in the middle, warm for dissatisfied;
 # readable in greyscale print as well.
@@ -100,6 +102,12 @@ def _simplified_face(path: Path) -> font_manager.FontPath:
 
 
 @functools.cache
+def style_version() -> str:
+    """A digest of this module: cached charts drawn by other code are not reused."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+@functools.cache
 def chart_font(path: Path | None = None) -> font_manager.FontProperties:
     return font_manager.FontProperties(fname=_simplified_face(path or cjk_font_path()))
 
@@ -132,22 +140,24 @@ def _empty(fig: Figure, font, message: str) -> Figure:
     return fig
 
 
-def _wrap(text: str, width: int = 14) -> str:
+def _wrap(text: str, width: int = 18) -> str:
     return "\n".join(textwrap.wrap(text, width)[:2]) or text
 
 
 def question_levels_chart(figures: dict, font) -> Figure:
     """Per scale question, one horizontal bar split into the shares of each level."""
     questions = [q for q in figures["questions"] if q["kind"] == "scale"]
-    fig = _new_figure(9.5, 1.3 + 0.62 * max(1, len(questions)))
+    fig = _new_figure(FULL_WIDTH, 1.3 + 0.62 * max(1, len(questions)))
     if not any(q["answered"] for q in questions):
         return _empty(fig, font, "暂无有效回答")
     ax = fig.subplots()
     rows = list(reversed(questions))  # first question on top
-    labels = [_wrap(f"{q['position']}. {q['text']}") for q in rows]
+    # A no-break space keeps the number on the line of its question.
+    labels = [_wrap(f"{q['position']}.\u00a0{q['text']}") for q in rows]
     levels = max(len(q["options"]) for q in rows)
     for level in range(levels):
-        _level_segment(ax, rows, labels, level, font)
+        _level_segment(ax, rows, level, font)
+    ax.set_yticks(range(len(rows)), labels)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     _style_axes(ax, font, "x")
@@ -157,14 +167,15 @@ def question_levels_chart(figures: dict, font) -> Figure:
     return fig
 
 
-def _level_segment(ax, rows, labels, level: int, font) -> None:
+def _level_segment(ax, rows, level: int, font) -> None:
     shares = [_share(q, level) for q in rows]
     lefts = [sum(_share(q, i) for i in range(level)) for q in rows]
     colour = LEVEL_COLOURS[min(level, len(LEVEL_COLOURS) - 1)]
-    bars = ax.barh(labels, shares, left=lefts, color=colour, height=0.62,
+    # Numeric positions: two questions with the same text must stay two bars.
+    bars = ax.barh(range(len(rows)), shares, left=lefts, color=colour, height=0.62,
                    edgecolor="white", linewidth=0.6)
     text_colour = "white" if level in (0, len(LEVEL_COLOURS) - 1) else INK
-    for bar, share in zip(bars, shares):
+    for bar, share in zip(bars, shares, strict=True):
         if share >= 0.07:
             ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2,
                     format_percent(share, 0), ha="center", va="center", color=text_colour,
@@ -178,7 +189,7 @@ def _share(question: dict, level: int) -> float:
 
 def daily_chart(figures: dict, font) -> Figure:
     """Returned and valid responses per day."""
-    fig = _new_figure(9.5, 3.4)
+    fig = _new_figure(HALF_WIDTH, 3.4)
     days = figures["per_day"]
     if not days:
         return _empty(fig, font, "所选时间范围内暂无答卷")
@@ -187,8 +198,10 @@ def daily_chart(figures: dict, font) -> Figure:
     width = 0.8 if len(days) < 120 else 1.0
     ax.bar(when, [d["returned"] for d in days], width=width, color="#b8c4d0", label="回收")
     ax.bar(when, [d["valid"] for d in days], width=width * 0.55, color=ACCENT, label="有效")
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
-    ax.xaxis.set_major_locator(locator)
+    # At least a week on the axis, so a survey's first day is not one bar across the chart.
+    span = max(dt.timedelta(days=6), when[-1] - when[0])
+    ax.set_xlim(when[0] - dt.timedelta(days=1), when[0] + span + dt.timedelta(days=1))
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=10))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("份数", fontproperties=_sized(font, 9), color=MUTED)
@@ -203,7 +216,7 @@ def rate_chart(rows: list[dict], font, empty: str = "暂无可比较的满意率
     rows: {"label", "rate", "ci": [low, high], "n"}, top to bottom; rows without a rate are
     listed with "无数据" so a missing channel is visible rather than silently dropped.
     """
-    fig = _new_figure(9.5, 1.2 + 0.5 * max(1, len(rows)))
+    fig = _new_figure(HALF_WIDTH, 1.2 + 0.45 * max(1, len(rows)))
     if not any(r["rate"] is not None for r in rows):
         return _empty(fig, font, empty)
     ax = fig.subplots()
@@ -212,8 +225,9 @@ def rate_chart(rows: list[dict], font, empty: str = "暂无可比较的满意率
     rates = [r["rate"] or 0.0 for r in shown]
     errors = [[max(0.0, (r["rate"] or 0) - r["ci"][0]) if r["ci"] else 0 for r in shown],
               [max(0.0, r["ci"][1] - (r["rate"] or 0)) if r["ci"] else 0 for r in shown]]
-    ax.barh(labels, rates, xerr=errors, color=ACCENT, height=0.55,
+    ax.barh(range(len(shown)), rates, xerr=errors, color=ACCENT, height=0.55,
             error_kw={"ecolor": INK, "capsize": 4, "elinewidth": 1.1})
+    ax.set_yticks(range(len(shown)), labels)
     for y, r in enumerate(shown):
         text = "无数据" if r["rate"] is None else format_percent(r["rate"], 1)
         ax.text(0.01, y, text, va="center", ha="left", color="white" if r["rate"] else MUTED,
@@ -229,7 +243,7 @@ def to_bytes(fig: Figure, fmt: str) -> bytes:
     if fmt not in FORMATS:
         raise ChartError(f"不支持的图表格式：{fmt}")
     out = io.BytesIO()
-    # No creation date in the file: the same data gives the same bytes (and ETag).
+    # No creation date or version stamp in the file: nothing in it but the data.
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     fig.savefig(out, format=fmt, dpi=PRINT_DPI if fmt == "png" else 100, metadata=metadata)
     return out.getvalue()

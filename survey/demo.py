@@ -38,6 +38,9 @@ def load_demo(db, responses: int = 100, seed: int = 2026) -> dict:
     survey = _demo_survey(db, department_id)
     if survey["_created"]:
         _answer(db, survey, responses, rng)
+    # The seed report's 2022 self-evaluation, as reported (idempotent: created once).
+    from .store.assessment_seed import create_seed_assessment
+    create_seed_assessment(db, department_id, survey["id"])
     return {"department": DEPARTMENT, "username": username, "password": password,
             "survey_id": survey["id"], "token": survey["token"]}
 

@@ -8,8 +8,10 @@ database; `compare_with_database` checks it against a live one.
 """
 import datetime as dt
 import hashlib
+import importlib
 import io
 import json
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -142,7 +144,9 @@ class _Package:
         self._record(name, sha256_hex(data), len(data), description)
 
     def add_stream(self, name: str, chunks) -> None:
-        with self.zf.open(name, "w", force_zip64=True) as member:
+        info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with self.zf.open(info, "w", force_zip64=True) as member:
             out = _Hashing(member)
             for chunk in chunks:
                 out.write(chunk)
@@ -182,7 +186,7 @@ def excluded_table(db, survey_id: int) -> exports.Table:
 def _chart_files(figures: dict) -> tuple[dict[str, bytes], str]:
     """PNG charts when the charts module is installed; otherwise none, and say so."""
     try:
-        from . import charts
+        charts = importlib.import_module(f"{__package__}.charts")
     except ImportError:
         return {}, "图表模块不可用，本材料包不含图表"
     try:

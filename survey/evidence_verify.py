@@ -5,7 +5,9 @@ import csv
 import hashlib
 import io
 import json
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -45,8 +47,7 @@ def verify_package(source) -> VerifyReport:
 
 
 def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
-    with zf.open(name) as member:
-        return member.read()
+    return b"".join(_member_content(zf, name))
 
 
 def _read_manifest(zf: zipfile.ZipFile, report: VerifyReport) -> dict | None:
@@ -74,12 +75,50 @@ def _read_manifest(zf: zipfile.ZipFile, report: VerifyReport) -> dict | None:
     return manifest
 
 
+def _member_content(zf: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    """A member's content, inflating its raw bytes ourselves: a deflate stream that never
+    reaches its end (a flipped 'final block' bit) passes zipfile but not this check."""
+    info = zf.getinfo(name)
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        with zf.open(name) as member:
+            yield member.read()
+        return
+    crc, inflate = 0, zlib.decompressobj(-zlib.MAX_WBITS)
+    for chunk in _raw_chunks(zf, info):
+        data = inflate.decompress(chunk)
+        crc = zlib.crc32(data, crc)
+        yield data
+    tail = inflate.flush()
+    if not inflate.eof or inflate.unused_data or zlib.crc32(tail, crc) != info.CRC:
+        raise zipfile.BadZipFile(name)
+    yield tail
+
+
 def _member_digest(zf: zipfile.ZipFile, name: str) -> str:
     sha = hashlib.sha256()
-    with zf.open(name) as member:
-        while chunk := member.read(READ_CHUNK):
-            sha.update(chunk)
+    for data in _member_content(zf, name):
+        sha.update(data)
     return sha.hexdigest()
+
+
+def _raw_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    fp = zf.fp
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(info.filename)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    if fp.read(name_length) != info.orig_filename.encode(encoding):
+        raise zipfile.BadZipFile(info.filename)
+    fp.seek(extra_length, 1)
+    left = info.compress_size
+    while left:
+        chunk = fp.read(min(READ_CHUNK, left))
+        if not chunk:
+            raise zipfile.BadZipFile(info.filename)
+        left -= len(chunk)
+        yield chunk
 
 
 def _check_files(zf: zipfile.ZipFile, manifest: dict, report: VerifyReport) -> set[str]:

@@ -158,7 +158,8 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(i.file_size for i in archive.infolist()) > XLSX_MAX_UNPACKED:
                 raise ImportFileError("Excel 文件解压后过大，请分成几个文件导入")
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Formulas are read as written, never evaluated: '=1+2' is the text staff typed.
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except ImportFileError:
         raise
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file

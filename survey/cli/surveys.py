@@ -1,3 +1,40 @@
-"""`survey` commands: surveys."""
+"""`survey` commands: surveys (the QR code of a survey's public link)."""
+from pathlib import Path
 
-COMMANDS = []
+import click
+from flask.cli import with_appcontext
+
+from .. import qr
+from ..forms.builder import channel_arg
+from ..urls import public_url
+from .base import fail, find_survey
+
+
+@click.command("qr")
+@click.argument("survey_ref", metavar="SURVEY")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="输出文件：以 .svg 或 .png 结尾")
+@click.option("--channel", default="", help="渠道名称（如“窗口 3”），最多 40 个字")
+@click.option("--scale", default=12, show_default=True, type=click.IntRange(1, qr.PNG_SCALE_MAX),
+              help="PNG 每个模块的像素数")
+@with_appcontext
+def qr_command(survey_ref, output, channel, scale):
+    """生成问卷答卷链接的二维码（SVG 或 PNG）；网址使用配置的 BASE_URL。"""
+    try:
+        kind = qr.qr_kind(output)
+    except qr.QrFormatError as error:
+        fail(error)
+    tag = channel_arg(channel)
+    if tag is None:
+        fail(ValueError("渠道名称最多 40 个字"))
+    url = public_url(find_survey(survey_ref)["token"], tag, via_qr=True)
+    data = qr.qr_svg(url) if kind == "svg" else qr.qr_png(url, scale)
+    try:
+        Path(output).write_bytes(data)
+    except OSError as error:
+        fail(OSError(f"无法写入文件 {output}：{error.strerror}"))
+    click.echo(f"已生成二维码：{output}")
+    click.echo(f"二维码网址：{url}")
+
+
+COMMANDS = [qr_command]

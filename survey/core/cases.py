@@ -86,6 +86,16 @@ class CaseSettings:
                    question_ids=_question_ids(merged["question_ids"]),
                    due_working_days=days, callback=merged["callback"])
 
+    @classmethod
+    def effective(cls, data) -> "CaseSettings":
+        """The settings cases are opened under: malformed stored settings fall back to the
+        defaults, so a complaint is followed up rather than lost, and the citizen's form never
+        breaks (the settings page shows the problem)."""
+        try:
+            return cls.from_dict(data)
+        except CaseSettingsError:
+            return cls()
+
     def to_dict(self) -> dict:
         return {"enabled": self.enabled, "levels": list(self.levels),
                 "question_ids": None if self.question_ids is None else list(self.question_ids),
@@ -250,7 +260,7 @@ def callback_consent_text(department: str, retention_days: int) -> str:
     stored word for word with the number as the record of consent."""
     return (f"我同意{department}为回访本次评价收集我的电话号码。该号码仅用于本次评价的核实、整改回访，"
             f"与问卷答案分开保存，仅承办人员和部门管理员可见，不向第三方提供，最长保存 "
-            f"{retention_days} 天后自动删除。不留电话不影响提交问卷。")
+            f"{retention_days} 天，到期自动删除。不留电话不影响提交问卷。")
 
 
 def available_actions(status: str, role: str) -> list[str]:

@@ -6,10 +6,11 @@ and times and stored as ISO UTC.
 import datetime as dt
 
 from flask_wtf import FlaskForm
+from wtforms.meta import DefaultMeta
 from wtforms import (BooleanField, DateField, DecimalField, IntegerField, RadioField,
                      SelectField, StringField, TextAreaField, TimeField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.figures import VALUE_PRESETS
 from ..core.questionnaire import SATISFIED_LEVELS, SURVEY_TEMPLATES
@@ -29,6 +30,17 @@ HEADLINE_TEXT = {"question": "以“总体满意度”题的满意率为准",
                  "scale_mean": "以全部量表题满意率的平均值为准"}
 
 
+class ChineseForm(FlaskForm):
+    """WTForms' own messages (an invalid choice, a value that is not a number) in Chinese,
+    from the translations WTForms ships; Flask-WTF would need Babel for that."""
+
+    class Meta:
+        locales = ("zh",)
+
+        def get_translations(self, form):
+            return DefaultMeta.get_translations(self, form)
+
+
 def finite(form, field):
     """Decimal accepts 'NaN' and 'Infinity'; neither is a number of seconds or points."""
     if field.data is not None and not field.data.is_finite():
@@ -46,10 +58,10 @@ def _year():
 
 def _title(label="问卷标题"):
     return StringField(label, filters=[clean_text], validators=[
-        InputRequired("请填写问卷标题"), Length(max=TITLE_MAX, message=f"标题最多 {TITLE_MAX} 字")])
+        DataRequired("请填写问卷标题"), Length(max=TITLE_MAX, message=f"标题最多 {TITLE_MAX} 字")])
 
 
-class NewSurveyForm(FlaskForm):
+class NewSurveyForm(ChineseForm):
     template = RadioField("模板", choices=_choices(SURVEY_TEMPLATES), default="satisfaction-5",
                           validators=[InputRequired("请选择模板")])
     title = StringField("问卷标题", filters=[clean_text], validators=[
@@ -61,7 +73,7 @@ class NewSurveyForm(FlaskForm):
                               default="linear", validators=[InputRequired("请选择分值方案")])
 
 
-class CopySurveyForm(FlaskForm):
+class CopySurveyForm(ChineseForm):
     source = SelectField("复制哪份问卷", coerce=int, validate_choice=True,
                          validators=[InputRequired("请选择要复制的问卷")])
     title = _title("新问卷标题")
@@ -72,11 +84,12 @@ class CopySurveyForm(FlaskForm):
 
 
 def _source_label(survey: dict) -> str:
-    year = f"{survey['year']} 年 · " if survey.get("year") else ""
+    year = survey.get("year")
+    year = f"{year} 年 · " if year and str(year) not in survey["title"] else ""
     return f"{year}{survey['title']}（回收 {survey.get('returned', 0)} 份）"
 
 
-class ScaleSchemeForm(FlaskForm):
+class ScaleSchemeForm(ChineseForm):
     satisfied_levels = RadioField("满意口径", choices=_choices(SATISFIED_LEVELS), coerce=int,
                                   validators=[InputRequired("请选择满意口径")])
     value_preset = RadioField("满意度指数分值", choices=_choices(VALUE_PRESET_TEXT),
@@ -106,7 +119,7 @@ def local_text(value: str | None) -> str:
     return f"{day.isoformat()} {time.strftime('%H:%M')}" if day else ""
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(ChineseForm):
     title = _title()
     intro = TextAreaField("答卷说明（显示在问卷开头）", filters=[clean_text], validators=[
         Length(max=INTRO_MAX, message=f"说明最多 {INTRO_MAX} 字")])
@@ -190,7 +203,7 @@ def _plain(number: float | None):
     return int(number) if number is not None and float(number).is_integer() else number
 
 
-class IssuedForm(FlaskForm):
+class IssuedForm(ChineseForm):
     count = IntegerField("发放份数", validators=[
         InputRequired("请填写发放份数"), NumberRange(1, 1_000_000, "发放份数须为 1 到 1000000 之间的整数")],
         invalid_value_message="请输入整数")
@@ -198,16 +211,16 @@ class IssuedForm(FlaskForm):
         Length(max=NOTE_MAX, message=f"备注最多 {NOTE_MAX} 字")])
 
 
-class DeleteSurveyForm(FlaskForm):
+class DeleteSurveyForm(ChineseForm):
     confirm_title = StringField("请输入问卷标题以确认删除", filters=[clean_text])
 
     def confirmed(self, survey: dict) -> bool:
         return (self.confirm_title.data or "") == survey["title"]
 
 
-class ChannelForm(FlaskForm):
+class ChannelForm(ChineseForm):
     name = StringField("渠道名称", filters=[clean_text], validators=[
-        InputRequired("请填写渠道名称，如“窗口 3”或“大厅海报”"),
+        DataRequired("请填写渠道名称，如“窗口 3”或“大厅海报”"),
         Length(max=CHANNEL_MAX, message=f"渠道名称最多 {CHANNEL_MAX} 个字")])
 
 

@@ -7,7 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField, widgets)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
 
 from ..core.cases import (APPEAL_KINDS, DEFAULT_LEVELS, CaseSettings, callback_consent_text)
 from ..core.figures import SCALE_LABELS
@@ -32,7 +33,7 @@ def normalise_phone(value: str) -> str | None:
 
 def with_callback_block(form_class, survey: dict):
     """The public form, plus the optional call-back fields when the survey offers them."""
-    settings = CaseSettings.from_dict(survey["settings"].get("cases"))
+    settings = CaseSettings.effective(survey["settings"].get("cases"))
     if not (settings.enabled and settings.callback):
         return form_class
     consent = callback_consent_text(survey["department_name"],
@@ -40,7 +41,7 @@ def with_callback_block(form_class, survey: dict):
 
     class WithCallback(form_class):
         callback_phone = StringField("回访电话（选填）", filters=[clean_text],
-                                     validators=[Optional(), Length(max=30)])
+                                     validators=[Optional(), Length(max=30, message="电话号码过长")])
         callback_consent = BooleanField(consent)
 
         def validate_callback_phone(self, field):
@@ -54,6 +55,7 @@ def with_callback_block(form_class, survey: dict):
                 raise ValidationError("您已同意回访，请填写电话号码；不需要回访请取消勾选")
 
     WithCallback.consent_text = consent
+    WithCallback.case_levels = settings.levels
     return WithCallback
 
 
@@ -68,48 +70,53 @@ def callback_after_insert(form):
     return lambda db, response_id, verdict: attach_contact(db, response_id, phone, consent, days)
 
 
+class _Form(FlaskForm):
+    class Meta:
+        locales = ("zh",)  # WTForms' own messages (invalid choice, date, number) in Chinese
+
+
 def _text(label: str, required: bool = True):
-    first = InputRequired("请填写此项") if required else Optional()
+    first = DataRequired("请填写此项") if required else Optional()
     return TextAreaField(label, filters=[clean_text], validators=[
         first, Length(max=TEXT_MAX, message=f"请控制在 {TEXT_MAX} 字以内")])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(_Form):
     assignee_id = SelectField("承办人", coerce=int, validate_choice=True)
     text = _text("说明（选填）", required=False)
 
 
-class CallbackForm(FlaskForm):
+class CallbackForm(_Form):
     text = _text("回访情况（联系时间、群众意见、是否满意答复等）")
 
 
-class CauseForm(FlaskForm):
+class CauseForm(_Form):
     text = _text("原因核实")
 
 
-class RectifyForm(FlaskForm):
+class RectifyForm(_Form):
     text = _text("整改措施")
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(_Form):
     text = _text("答复内容")
 
 
-class CloseForm(FlaskForm):
+class CloseForm(_Form):
     text = _text("办结说明（选填）", required=False)
 
 
-class AppealForm(FlaskForm):
+class AppealForm(_Form):
     appeal_kind = SelectField("申诉类型", choices=[SelectChoice(k, v)
                                                for k, v in APPEAL_KINDS.items()])
     text = _text("申诉理由（核实情况、证据）")
 
 
-class ConfirmAppealForm(FlaskForm):
+class ConfirmAppealForm(_Form):
     text = _text("确认意见（选填）", required=False)
 
 
-class RejectAppealForm(FlaskForm):
+class RejectAppealForm(_Form):
     text = _text("驳回理由")
 
 
@@ -122,9 +129,23 @@ STEP_FORMS = {"assign": AssignForm, "callback": CallbackForm, "cause": CauseForm
 class CheckboxesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+    # WTForms has no Chinese for these two messages.
+    INVALID = "所选项目无效，请刷新页面后重新选择"
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(self.INVALID) from None
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(self.INVALID) from None
 
 
-class CaseSettingsForm(FlaskForm):
+class CaseSettingsForm(_Form):
     enabled = BooleanField("开启差评自动立案")
     levels = CheckboxesField("哪些评价等级立案", choices=[SelectChoice(x, x) for x in SCALE_LABELS],
                              default=list(DEFAULT_LEVELS))
@@ -144,7 +165,7 @@ class CaseSettingsForm(FlaskForm):
             raise ValidationError("请至少选择一道题目，或勾选“全部量表题”")
 
 
-class WorkdayOverrideForm(FlaskForm):
+class WorkdayOverrideForm(_Form):
     day = DateField("日期", validators=[InputRequired("请选择日期")])
     is_workday = SelectField("安排", choices=[SelectChoice("0", "休息（不计工作日）"),
                                              SelectChoice("1", "上班（计为工作日）")])

@@ -76,6 +76,18 @@ class DashboardFilterForm(Form):
     def search(self) -> str:
         return "" if self.q.errors else (self.q.data or "").strip()
 
+    def summary(self) -> str:
+        """The active filter in words ('' when none), shown above the figures."""
+        flt = self.tally_filter()
+        parts = []
+        if flt.day_from or flt.day_to:
+            parts.append(f"{flt.day_from or '最早'} 至 {flt.day_to or '今天'}")
+        if flt.channel:
+            parts.append(f"渠道“{flt.channel}”")
+        if flt.source:
+            parts.append(f"来源：{SOURCE_NAMES[flt.source]}")
+        return " · ".join(parts)
+
     def args(self) -> dict:
         """The filter as query arguments, for links that keep it (charts, pages)."""
         flt = self.tally_filter()

@@ -1,12 +1,11 @@
 """Forms of the question editor: a new question, a question's wording and kind, one option."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.questionnaire import QUESTION_KINDS
 from ..store.editor import OptionDraft, QuestionDraft
-from .builder import finite
+from .builder import ChineseForm, finite
 from .public import clean_text
 
 QUESTION_MAX = 200
@@ -18,7 +17,7 @@ KIND_CHOICES = [SelectChoice(k, v) for k, v in QUESTION_KINDS.items()]
 def _question_fields():
     kind = RadioField("题型", choices=KIND_CHOICES, validators=[InputRequired("请选择题型")])
     text = TextAreaField("题目", filters=[clean_text], validators=[
-        InputRequired("请填写题目"), Length(max=QUESTION_MAX, message=f"题目最多 {QUESTION_MAX} 字")])
+        DataRequired("请填写题目"), Length(max=QUESTION_MAX, message=f"题目最多 {QUESTION_MAX} 字")])
     required = BooleanField("必答")
     return kind, text, required
 
@@ -28,7 +27,7 @@ def option_lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class NewQuestionForm(FlaskForm):
+class NewQuestionForm(ChineseForm):
     kind, text, required = _question_fields()
     options_text = TextAreaField("选项（每行一个，单选题和多选题填写）", filters=[clean_text])
 
@@ -51,13 +50,13 @@ class NewQuestionForm(FlaskForm):
                              required=self.required.data, options=options)
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(ChineseForm):
     kind, text, required = _question_fields()
 
 
-class OptionForm(FlaskForm):
+class OptionForm(ChineseForm):
     label = StringField("选项文字", filters=[clean_text], validators=[
-        InputRequired("请填写选项文字"), Length(max=OPTION_MAX, message=f"选项最多 {OPTION_MAX} 字")])
+        DataRequired("请填写选项文字"), Length(max=OPTION_MAX, message=f"选项最多 {OPTION_MAX} 字")])
     value = DecimalField("分值", places=None, validators=[
         Optional(), finite, NumberRange(-1000, 1000, "分值应在 -1000 到 1000 之间")],
         invalid_value_message="分值须为数字，可留空")

@@ -16,6 +16,13 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_app_request(load_user)
 
 
+@bp.app_context_processor
+def _navigation():
+    def has_endpoint(name: str) -> bool:
+        return name in current_app.view_functions
+    return {"has_endpoint": has_endpoint}
+
+
 def scoped_survey(survey_id: int) -> dict:
     """The survey if it belongs to the user's department, else 404."""
     survey = survey_store.get_survey(get_db(), survey_id, department_id())

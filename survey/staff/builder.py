@@ -5,8 +5,8 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 
 from ..auth import department_id, login_required
 from ..core.errors import DomainError
-from ..core.figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES
-from ..core.questionnaire import load_survey_template
+from ..core.figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES, format_percent
+from ..core.questionnaire import QUESTION_KINDS, load_survey_template
 from ..core.screening import ScreeningRules
 from ..db import get_db
 from ..forms.builder import (HEADLINE_TEXT, CopySurveyForm, DeleteSurveyForm, IssuedForm,
@@ -27,7 +27,17 @@ STATUS_ACTIONS = {"open": ("draft", "open", "问卷已开放，群众现在可�
 @bp.app_context_processor
 def _endpoints():
     # Tabs link to pages other modules may or may not have registered yet.
-    return {"has_endpoint": lambda name: name in current_app.view_functions}
+    return {"has_endpoint": lambda name: name in current_app.view_functions,
+            "survey_statuses": survey_store.STATUSES, "question_kinds": QUESTION_KINDS,
+            "plain_number": plain_number, "local_time": local_text,
+            "percent": lambda part, whole: format_percent(part / whole) if whole else "—"}
+
+
+def plain_number(value) -> str:
+    """100.0 -> '100', 7.5 -> '7.5', None -> ''."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _user_id() -> int:
@@ -36,8 +46,7 @@ def _user_id() -> int:
 
 def render_survey_page(template: str, survey: dict, tab: str, **context):
     """A page of one survey, with the tab bar (templates/staff/_survey_tabs.html)."""
-    return render_template(template, survey=survey, tab=tab,
-                           statuses=survey_store.STATUSES, **context)
+    return render_template(template, survey=survey, tab=tab, **context)
 
 
 def _department_sources() -> list[dict]:
@@ -93,7 +102,7 @@ def copy_survey():
     return redirect(url_for("staff.survey", survey_id=survey_id), 303)
 
 
-@bp.get("/surveys/<int:survey_id>")
+@bp.get("/surveys/<int:survey_id>/manage")
 @login_required
 def survey(survey_id):
     survey = scoped_survey(survey_id)

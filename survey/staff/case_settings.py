@@ -37,9 +37,10 @@ def _settings_from(form) -> CaseSettings:
 
 def _current(survey: dict) -> tuple[CaseSettings, str | None]:
     try:
-        return case_store.case_settings(survey), None
+        return CaseSettings.from_dict(survey["settings"].get("cases")), None
     except DomainError as error:
-        return CaseSettings(), f"已保存的设置有误（{error}），下面显示默认设置，请检查后重新保存。"
+        return CaseSettings(), (f"已保存的设置有误（{error}），目前按默认设置立案；"
+                                "请检查后重新保存。")
 
 
 @bp.route("/cases/settings/<int:survey_id>", methods=["GET", "POST"])

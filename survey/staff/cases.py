@@ -9,6 +9,7 @@ from ..auth import department_id, login_required
 from ..core.cases import (ACTIONS, APPEAL_KINDS, EVENT_NAMES, STATUSES, CasePermissionError,
                           CaseSettings, available_actions)
 from ..core.errors import DomainError
+from ..core.figure_text import format_percent
 from ..core.screening import REASON_TEXT
 from ..core.workdays import describe_day, uncovered_years
 from ..db import get_db
@@ -18,9 +19,17 @@ from ..store import StoreError, accounts
 from ..store import case_reports as reports
 from ..store import cases as case_store
 from ..store import surveys as survey_store
-from ..store.util import audit
+from ..store.util import CHINA_TZ, audit
 from ..store.workdays import department_calendar
 from . import bp
+
+
+@bp.app_template_filter("china_time")
+def china_time(text: str | None) -> str:
+    """A stored UTC timestamp as China time, to the minute."""
+    if not text:
+        return "—"
+    return dt.datetime.fromisoformat(text).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _scoped_case(case_id: int) -> dict:
@@ -57,7 +66,8 @@ def cases():
     return render_template(
         "staff/cases.html", cases=rows, total=total, page=page, flt=flt, surveys=surveys,
         channels=reports.department_channels(db, department_id()), figures=figures,
-        statuses=STATUSES, page_size=reports.PAGE_SIZE, today=reports.today())
+        statuses=STATUSES, page_size=reports.PAGE_SIZE, today=reports.today(),
+        format_percent=format_percent)
 
 
 def _may_see_contact(case: dict) -> bool:
@@ -99,6 +109,7 @@ def _detail_page(case: dict, failed: dict | None = None, status: int = 200):
         forms=_step_forms(case, failed), actions=ACTIONS, statuses=STATUSES,
         appeal_kinds=APPEAL_KINDS, due_text=describe_day(due),
         uncovered=uncovered_years(calendar, opened, due),
+        triggers={(t["question_id"], t["label"]) for t in case["triggers"]},
         missing_for_close=case_store.progress_of(case).missing_for_close()), status
 
 

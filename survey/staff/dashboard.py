@@ -6,13 +6,12 @@ no new data reads a few small rows and one cached file; nothing is recomputed.""
 import json
 from pathlib import Path
 
-from flask import (abort, current_app, flash, g, make_response, redirect, render_template,
-                   request, url_for)
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 
 from .. import charts
 from ..auth import department_id, login_required
 from ..core.errors import DomainError
-from ..core.figures import precision_warning
+from ..core.figures import format_percent, precision_warning
 from ..db import get_db
 from ..errors import render_error
 from ..forms.dashboard import DashboardFilterForm, ValidityDecisionForm
@@ -68,20 +67,21 @@ def dashboard(survey_id):
     form = _filter_form(db, survey)
     flt = form.tally_filter()
     version = board.data_version(db, survey)
-    data, problem = None, None
+    figures, problem = None, None
     try:
-        data = cached_figures(db, survey, flt, version)
+        figures = cached_figures(db, survey, flt, version)["figures"]
     except DomainError as error:
         problem = str(error)
-    figures = data["figures"] if data else None
     return render_template(
-        "staff/dashboard.html", survey=survey, form=form, data=data, figures=figures,
+        "staff/dashboard.html", survey=survey, form=form, figures=figures,
         problem=problem, warning=precision_warning(figures) if figures else None,
+        tables=board.question_tables(figures) if figures else None, pct=format_percent,
         suggestions=board.suggestions(db, survey_id, flt, form.search(), _page_arg(), PER_PAGE),
-        chart_args={**form.args(), "v": version.key("charts", with_views=False)[:12]},
+        chart_args={**form.args(),
+                    "v": version.key(charts.style_version(), with_views=False)[:12]},
         live_version=_live_version(version), refresh=survey["status"] == "open",
         refresh_seconds=current_app.config.get("DASHBOARD_REFRESH_SECONDS", 60),
-        active_tab="dashboard", tab="dashboard")
+        tab="dashboard", survey_statuses=survey_store.STATUSES)
 
 
 @bp.get("/surveys/<int:survey_id>/live")
@@ -108,7 +108,8 @@ def dashboard_chart(survey_id, kind, fmt):
         data = cached_figures(db, survey, flt, version)
         return charts.render(kind, data["channels" if kind == "channels" else "figures"], fmt)
 
-    key = version.key(kind, fmt, board.filter_parts(flt), with_views=False)
+    key = version.key(kind, fmt, board.filter_parts(flt), charts.style_version(),
+                      with_views=False)
     return _chart_response(_slot(survey_id, f"{kind}-{fmt}", flt), key, fmt, make,
                            f"{survey['title']}-{charts.CHARTS[kind][0]}")
 
@@ -154,7 +155,8 @@ def dashboard_excluded(survey_id):
     return render_template(
         "staff/dashboard_excluded.html", survey=survey, form=form,
         excluded=board.excluded_responses(db, survey_id, flt, _page_arg(), PER_PAGE),
-        decisions=board.validity_log(db, survey_id), active_tab="dashboard", tab="dashboard")
+        decisions=board.validity_log(db, survey_id), tab="dashboard",
+        survey_statuses=survey_store.STATUSES)
 
 
 @bp.route("/surveys/<int:survey_id>/responses/<int:response_id>", methods=["GET", "POST"])
@@ -181,8 +183,8 @@ def dashboard_response(survey_id, response_id):
                                     response_id=response_id))
     return render_template(
         "staff/dashboard_response.html", survey=survey, detail=detail, form=form,
-        decisions=board.validity_log(db, survey_id, response_id), active_tab="dashboard",
-        tab="dashboard")
+        decisions=board.validity_log(db, survey_id, response_id), tab="dashboard",
+        survey_statuses=survey_store.STATUSES)
 
 
 def _survey_figures(db, survey: dict) -> tuple[dict | None, str | None]:
@@ -204,7 +206,7 @@ def overview():
     db = get_db()
     rows = _department_rows(db)
     return render_template("staff/overview.html", rows=rows, groups=series_groups(rows),
-                           statuses=survey_store.STATUSES)
+                           statuses=survey_store.STATUSES, pct=format_percent)
 
 
 @bp.get("/overview/series.<fmt>")
@@ -219,6 +221,6 @@ def overview_chart(fmt):
         abort(404)
     bars = [{"label": m["label"], "rate": m["rate"], "ci": m["ci"], "n": m["n"]}
             for m in group["members"]]
-    key = digest(board.CACHE_GENERATION, "series", fmt, bars)
+    key = digest(board.CACHE_GENERATION, charts.style_version(), "series", fmt, bars)
     return _chart_response(f"series-d{department_id()}-{digest(name)[:12]}-{fmt}", key, fmt,
                            lambda: charts.render("series", bars, fmt), f"{name}-历年满意率对比")

@@ -1,6 +1,7 @@
 """QR codes and printable posters, one per channel tag (窗口 3, 大厅海报 …), so the dashboard
 can tell which poster or window a response came from."""
 import io
+from urllib.parse import unquote_plus
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
@@ -48,6 +49,7 @@ def _qr_page(survey: dict, form: ChannelForm, status: int = 200):
     channels += [{"name": n, "label": n, "saved": n in saved} for n in names]
     for channel in channels:
         channel["url"] = _qr_url(survey, channel["name"])
+        channel["readable_url"] = unquote_plus(channel["url"])
     return render_survey_page("staff/survey_qr.html", survey, "qr", form=form,
                               channels=channels), status
 
@@ -89,7 +91,7 @@ def qr_svg(survey_id):
 def qr_png(survey_id):
     survey = scoped_survey(survey_id)
     channel = _channel()
-    scale = request.args.get("scale", type=int) or 12
+    scale = request.args.get("scale", 12, type=int)
     if not 1 <= scale <= qr.PNG_SCALE_MAX:
         abort(400)
     return _image(qr.qr_png(_qr_url(survey, channel), scale), "image/png",

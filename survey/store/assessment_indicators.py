@@ -19,6 +19,16 @@ FIELD_LABELS = {
     "notes": "未完成原因分析及改进措施", "survey_id": "关联问卷", "figure": "关联数值",
 }
 LEVEL_NAMES = {1: "一级指标", 2: "二级指标", 3: "三级指标"}
+SURVEY_FIGURES = {
+    "satisfaction_rate": "满意率（按问卷设定的口径）",
+    "satisfaction_rate_question": "总体满意度题满意率",
+    "satisfaction_rate_scale_mean": "各量表题平均满意率",
+    "satisfaction_index": "满意度指数（0–100，按百分比计）",
+    "valid_rate": "问卷有效率",
+    "return_rate": "回收率",
+    "effective_return_rate": "有效回收率",
+}
+BUDGET_FIGURES = {"budget_execution_rate": "预算执行率", "budget_adjustment_rate": "预算调整率"}
 # Indicators the budget block computes, linked when an assessment is made from a template.
 BUDGET_LINKS = {"预算执行率": "budget_execution_rate", "预算调整率": "budget_adjustment_rate"}
 _SIGN = re.compile(r"^\s*(≥|≤|>=|<=|=)\s*")
@@ -136,9 +146,26 @@ def update_indicator(db, assessment: dict, indicator_id: int, changes: dict, use
             stored = dumps(value) if key == "rule" and value is not None else value
             db.execute(f"UPDATE assessment_indicators SET {key} = ? WHERE id = ?", [stored, row["id"]])
             records.record_change(db, assessment["id"], user_id, _subject(row), FIELD_LABELS[key],
-                          row[key], value)
+                                  _shown(db, key, row[key]), _shown(db, key, value))
             changed.append(FIELD_LABELS[key])
         return changed
+
+
+def _shown(db, key: str, value):
+    """A value as the history shows it: a rule in words, a survey by its title."""
+    if value is None or value == "":
+        return None
+    if key == "rule":
+        from ..core.rules import rule_from_json
+        return rule_from_json(value).describe()
+    if key == "figure":
+        return {**SURVEY_FIGURES, **BUDGET_FIGURES}.get(value, value)
+    if key == "survey_id":
+        found = db.execute("SELECT title FROM surveys WHERE id = ?", [value]).fetchone()
+        return f"“{found[0]}”（编号 {value}）" if found else f"编号 {value}"
+    if key == "comparison":
+        return COMPARISONS.get(value, value)
+    return value
 
 
 def add_indicator(db, assessment: dict, parent_id, name: str, weight: str, user_id) -> int:

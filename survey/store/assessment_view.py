@@ -17,22 +17,13 @@ from ..core.figure_text import format_percent
 from ..core.rule_values import RuleError, fmt_percent, parse_actual, to_decimal
 from ..core.rules import rule_from_json
 from . import assessment_indicators as tree
+from .assessment_indicators import BUDGET_FIGURES, SURVEY_FIGURES
 from . import assessments as records
 from .surveys import get_survey
 from .tallies import survey_figures
 from .util import iso, utc_now
 
 RATE_PLACES = Decimal("0.0001")
-SURVEY_FIGURES = {
-    "satisfaction_rate": "满意率（按问卷设定的口径）",
-    "satisfaction_rate_question": "总体满意度题满意率",
-    "satisfaction_rate_scale_mean": "各量表题平均满意率",
-    "satisfaction_index": "满意度指数（0–100，按百分比计）",
-    "valid_rate": "问卷有效率",
-    "return_rate": "回收率",
-    "effective_return_rate": "有效回收率",
-}
-BUDGET_FIGURES = {"budget_execution_rate": "预算执行率", "budget_adjustment_rate": "预算调整率"}
 _COUNTS = ("issued", "returned", "valid", "valid_rate", "satisfied", "n")
 
 

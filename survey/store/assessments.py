@@ -169,7 +169,13 @@ def set_duty_goals(db, assessment: dict, goals: dict, user_id) -> None:
         for kind, label in GOAL_KINDS.items():
             old, new = assessment["duty_goals"].get(kind, []), goals.get(kind, [])
             if old != new:
-                record_change(db, assessment["id"], user_id, label, "内容", old, new)
+                record_change(db, assessment["id"], user_id, label, "内容", _goal_text(old),
+                              _goal_text(new))
+
+
+def _goal_text(items: list[dict]) -> str | None:
+    return "\n".join(f"{i['name']}：{i['content']}（完成情况：{i['result'] or '—'}）"
+                     for i in items) or None
 
 
 def explanations(db, assessment_id: int) -> dict[str, dict]:

@@ -46,7 +46,8 @@ def case_events(db, case_id: int) -> list[dict]:
 def case_answers(db, response_id: int) -> list[dict]:
     """The response's answers in question order: question text and chosen label or text."""
     return [dict(r) for r in db.query(
-        "SELECT q.position, q.kind, q.text AS question, o.label, a.text AS answer_text "
+        "SELECT q.id AS question_id, q.position, q.kind, q.text AS question, o.label, "
+        " a.text AS answer_text "
         "FROM answers a JOIN questions q ON q.id = a.question_id "
         "LEFT JOIN options o ON o.id = a.option_id WHERE a.response_id = ? "
         "ORDER BY q.position, q.id, o.position", [response_id])]

@@ -22,17 +22,17 @@ STEP_COLUMNS = {"callback": "callback_note", "cause": "cause", "rectify": "recti
 
 
 def case_settings(survey: dict) -> CaseSettings:
-    return CaseSettings.from_dict(survey["settings"].get("cases"))
+    return CaseSettings.effective(survey["settings"].get("cases"))
 
 
 def open_case_if_dissatisfied(db, survey: dict, questions: list[dict], response_id: int,
                               answers_rows: list[dict], verdict) -> int | None:
     """Open the response's case when its answers call for one (inside record_response's
     transaction, so a response is never stored without the case it should have)."""
-    triggers = case_triggers(case_settings(survey), questions, answers_rows)
+    settings = case_settings(survey)
+    triggers = case_triggers(settings, questions, answers_rows)
     if not triggers:
         return None
-    settings = case_settings(survey)
     row = db.execute("SELECT received_at, day, channel, source FROM responses WHERE id = ?",
                      [response_id]).fetchone()
     received_at, day, channel, source = row
@@ -47,7 +47,7 @@ def open_case_if_dissatisfied(db, survey: dict, questions: list[dict], response_
         "due_working_days": settings.due_working_days, "updated_at": iso(utc_now()),
     }).last_pk
     _event(db, case_id, "open", None, "open", None,
-           {"triggers": [f"{t.question_text}：{t.label}" for t in triggers]})
+           {"triggers": [f"{t.label}：{t.question_text}" for t in triggers]})
     return case_id
 
 

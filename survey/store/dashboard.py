@@ -4,18 +4,24 @@ rates per channel, the suggestions, the excluded responses, one response with it
 Everything is read in SQL with LIMIT; nothing loads a survey's responses into Python.
 """
 import datetime as dt
+import functools
 import json
 import math
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
+from ..core import figure_text
+from ..core import figures as figures_module
 from ..core.figures import compute_figures
 from ..core.screening import REASON_TEXT
+from . import tallies
 from .file_cache import digest
 from .surveys import questionnaire
-from .tallies import TallyFilter, grouped_tallies, survey_figures
+from .tallies import TallyFilter, survey_and_groups
 from .util import CHINA_TZ
 
-# Bump when the shape of cached figures or the look of the charts changes.
+# Bump to drop every cached figure and chart at once.
 CACHE_GENERATION = 1
 UNTAGGED_CHANNEL = "未标注渠道"
 SOURCE_NAMES = {"qr": "扫码", "web": "网页链接", "paper": "纸质录入"}
@@ -31,7 +37,16 @@ class DataVersion:
 
     def key(self, *parts, with_views: bool = True) -> str:
         views = self.views if with_views else None
-        return digest(CACHE_GENERATION, self.responses, self.survey, self.issued, views, parts)
+        return digest(CACHE_GENERATION, code_version(), self.responses, self.survey,
+                      self.issued, views, parts)
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the code that computes the figures: an upgrade that changes how a figure
+    is computed must not keep serving figures cached by the old code."""
+    modules = (figures_module, figure_text, tallies, sys.modules[__name__])
+    return digest(*(Path(m.__file__).read_bytes().hex() for m in modules))[:16]
 
 
 def data_version(db, survey: dict) -> DataVersion:
@@ -56,24 +71,25 @@ def filter_parts(flt: TallyFilter) -> tuple:
     return (flt.day_from, flt.day_to, flt.channel, flt.source)
 
 
-def channel_rates(db, survey: dict, flt: TallyFilter = TallyFilter()) -> list[dict]:
-    """The headline satisfaction rate of each channel, untagged responses last."""
-    questions = questionnaire(db, survey["id"])
-    tallies = grouped_tallies(db, survey, questions, flt, by="channel")
-    rows = []
-    for channel in sorted(tallies, key=lambda c: (c == "", c)):
-        figures = compute_figures(tallies[channel])
-        rows.append({"channel": channel, "label": channel or UNTAGGED_CHANNEL,
-                     "returned": figures["returned"], "valid": figures["valid"],
-                     "rate": figures["satisfaction_rate"],
-                     "ci": figures["satisfaction_rate_ci95"], "n": figures["n"]})
-    return rows
+def _channel_row(channel: str, figures: dict) -> dict:
+    return {"channel": channel, "label": channel or UNTAGGED_CHANNEL,
+            "returned": figures["returned"], "valid": figures["valid"],
+            "rate": figures["satisfaction_rate"], "ci": figures["satisfaction_rate_ci95"],
+            "n": figures["n"]}
 
 
 def dashboard_figures(db, survey: dict, flt: TallyFilter = TallyFilter()) -> dict:
-    """The figures under the filter and the rate per channel: what the page and charts show."""
-    return {"figures": survey_figures(db, survey, flt),
-            "channels": channel_rates(db, survey, flt)}
+    """The figures under the filter (equal to store.tallies.survey_figures) and the headline
+    rate per channel, untagged last: what the page and its charts show."""
+    questions = questionnaire(db, survey["id"])
+    whole, groups = survey_and_groups(db, survey, questions, flt, by="channel")
+    channels = sorted(groups, key=lambda c: (c == "", c))
+    return {"figures": compute_figures(whole),
+            "channels": [_channel_row(c, compute_figures(groups[c])) for c in channels]}
+
+
+def channel_rates(db, survey: dict, flt: TallyFilter = TallyFilter()) -> list[dict]:
+    return dashboard_figures(db, survey, flt)["channels"]
 
 
 def local_time(moment: str | None) -> str:
@@ -100,12 +116,12 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _page_of(db, select: str, rest: str, params: list, page: int, per_page: int) -> Page:
-    total = db.execute(f"SELECT count(*) {rest}", params).fetchone()[0]
+def _page_of(db, count_sql: str, rows_sql: str, params: list, page: int,
+             per_page: int) -> Page:
+    total = db.execute(count_sql, params).fetchone()[0]
     page = min(max(1, page), max(1, math.ceil(total / per_page)))
-    rows = [dict(r) for r in db.query(
-        f"SELECT {select} {rest} ORDER BY 1 DESC LIMIT ? OFFSET ?",
-        [*params, per_page, (page - 1) * per_page])]
+    rows = [dict(r) for r in db.query(f"{rows_sql} LIMIT ? OFFSET ?",
+                                      [*params, per_page, (page - 1) * per_page])]
     return Page(rows, total, page, per_page)
 
 
@@ -118,17 +134,29 @@ def _with_context(row: dict) -> dict:
 
 def suggestions(db, survey_id: int, flt: TallyFilter = TallyFilter(), search: str = "",
                 page: int = 1, per_page: int = 20) -> Page:
-    """Free-text answers, newest first, optionally containing `search`."""
+    """Free-text answers, newest first, optionally containing `search`.
+
+    Driven by the answers' question index, newest first, so a page of a million responses
+    reads its twenty rows; the responses are joined for counting only under a filter."""
+    text_ids = [r[0] for r in db.execute(
+        "SELECT id FROM questions WHERE survey_id = ? AND kind = 'text'", [survey_id])]
+    if not text_ids:
+        return Page([], 0, 1, per_page)
     where, params = flt.where()
-    rest = ("FROM answers a JOIN questions q ON q.id = a.question_id "
-            "JOIN responses r ON r.id = a.response_id JOIN screening s ON s.response_id = r.id "
-            "WHERE q.survey_id = ? AND q.kind = 'text' AND coalesce(a.text, '') != ''" + where)
-    params = [survey_id, *params]
+    # Only given text is stored for a text question, so the index alone counts them.
+    match = "a.question_id IN ({})".format(", ".join("?" * len(text_ids)))
+    params = [*text_ids, *params]
     if search.strip():
-        rest += " AND a.text LIKE ? ESCAPE '\\'"
+        match += " AND a.text LIKE ? ESCAPE '\\'"
         params.append(_like(search.strip()))
-    found = _page_of(db, "a.id, a.text, q.position, r.id AS response_id, r.received_at, "
-                     "r.channel, r.source, s.valid", rest, params, page, per_page)
+    joined = "FROM answers a JOIN responses r ON r.id = a.response_id"
+    counted = joined if where else "FROM answers a"
+    found = _page_of(
+        db, f"SELECT count(*) {counted} WHERE {match}{where}",
+        "SELECT a.id, a.text, q.position, r.id AS response_id, r.received_at, r.channel, "
+        f"r.source, s.valid {joined} JOIN questions q ON q.id = a.question_id "
+        f"JOIN screening s ON s.response_id = r.id WHERE {match}{where} ORDER BY a.id DESC",
+        params, page, per_page)
     return Page([_with_context(r) for r in found.rows], found.total, found.page, per_page)
 
 
@@ -145,9 +173,10 @@ def excluded_responses(db, survey_id: int, flt: TallyFilter = TallyFilter(), pag
     where, params = flt.where()
     rest = ("FROM screening s JOIN responses r ON r.id = s.response_id "
             "WHERE s.valid = 0 AND r.survey_id = ?" + where)
-    found = _page_of(db, "r.id, r.received_at, r.channel, r.source, r.duration_seconds, "
-                     "s.valid, s.reasons, s.manual, s.manual_reason", rest,
-                     [survey_id, *params], page, per_page)
+    found = _page_of(db, f"SELECT count(*) {rest}",
+                     "SELECT r.id, r.received_at, r.channel, r.source, r.duration_seconds, "
+                     f"s.valid, s.reasons, s.manual, s.manual_reason {rest} "
+                     "ORDER BY s.response_id DESC", [survey_id, *params], page, per_page)
     rows = [{**_with_context(r), "reasons_text": _reasons_text(r)} for r in found.rows]
     return Page(rows, found.total, found.page, per_page)
 
@@ -194,3 +223,16 @@ def _answers_in_words(db, response_id: int) -> list[dict]:
                                              "question": r["question"], "given": []})
         entry["given"].append(r["label"] if r["label"] is not None else r["text"])
     return list(answers.values())
+
+
+def question_tables(figures: dict) -> dict:
+    """How the page lays out the per-question counts: scale questions with the same levels
+    as the first form one matrix (as in a report's table); any other choice question gets a
+    table of its own; text questions are only counted (their words are the suggestions)."""
+    questions = figures["questions"]
+    scale = [q for q in questions if q["kind"] == "scale"]
+    levels = [o["label"] for o in scale[0]["options"]] if scale else []
+    matrix = [q for q in scale if [o["label"] for o in q["options"]] == levels]
+    return {"levels": levels, "matrix": matrix,
+            "others": [q for q in questions if q["kind"] != "text" and q not in matrix],
+            "texts": [q for q in questions if q["kind"] == "text"]}

@@ -9,9 +9,9 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 MAX_FILES = 2000  # many filter combinations could otherwise fill the disk
 

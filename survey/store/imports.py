@@ -3,12 +3,13 @@
 Each row goes through `responses.record_response` (nested as a savepoint), so paper answers are
 screened, hash-chained and tallied exactly like answers from a phone.
 """
+import datetime as dt
 from dataclasses import dataclass
 
 from ..core.screening import Verdict
 from . import StoreError, write_transaction
 from .responses import Submission, record_response
-from .util import audit, iso, utc_now
+from .util import CHINA_TZ, audit, iso, utc_now
 
 PAPER_SOURCE = "paper"
 
@@ -38,11 +39,21 @@ def previous_import(db, survey_id: int, sha256: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def china_minute(stored: str) -> str:
+    return dt.datetime.fromisoformat(stored).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _require_started(survey: dict) -> None:
+    # A draft's questions may still change; answers entered now could point at removed options.
+    if survey["status"] == "draft":
+        raise StoreError("问卷尚未开放（草稿），不能录入纸质问卷，请先开放问卷")
+
+
 def _refuse_duplicate(db, survey_id: int, sha256: str) -> None:
     earlier = previous_import(db, survey_id, sha256)
     if earlier:
         raise DuplicateImportError(
-            f"该文件已于 {earlier['imported_at'][:16].replace('T', ' ')}（UTC）导入过"
+            f"该文件已于 {china_minute(earlier['imported_at'])} 导入过"
             f"（{earlier['rows']} 份，文件名 {earlier['filename']}），不能重复导入")
 
 
@@ -50,6 +61,7 @@ def import_rows(db, survey: dict, questions: list[dict], rows: list[PaperRow], *
                 sha256: str, filename: str, channel: str = "", user_id: int | None = None
                 ) -> ImportResult:
     """Store every row or none; the file's SHA-256 is recorded so it cannot come in twice."""
+    _require_started(survey)
     now = utc_now()
     with write_transaction(db):
         _refuse_duplicate(db, survey["id"], sha256)
@@ -75,6 +87,7 @@ def import_rows(db, survey: dict, questions: list[dict], rows: list[PaperRow], *
 def record_paper_entry(db, survey: dict, questions: list[dict], answers: dict, *, nonce: str,
                        channel: str = "", user_id: int | None = None) -> tuple[int, Verdict]:
     """One paper questionnaire typed in by staff; incomplete ones are kept and screened."""
+    _require_started(survey)
     sub = Submission(answers=answers, nonce=f"entry-{nonce}", source=PAPER_SOURCE,
                      channel=channel)
     with write_transaction(db):
@@ -85,9 +98,10 @@ def record_paper_entry(db, survey: dict, questions: list[dict], answers: dict, *
 
 
 def survey_imports(db, survey_id: int) -> list[dict]:
-    return [dict(r) for r in db.query(
+    rows = [dict(r) for r in db.query(
         "SELECT i.*, u.username FROM imports i LEFT JOIN users u ON u.id = i.user_id "
         "WHERE i.survey_id = ? ORDER BY i.id DESC", [survey_id])]
+    return [{**r, "imported_local": china_minute(r["imported_at"])} for r in rows]
 
 
 def paper_count(db, survey_id: int) -> int:

@@ -1,7 +1,7 @@
 """The department overview: every survey with its headline figures, and the same survey
 (a `series`) across years side by side. Pure functions over already computed figures."""
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
 
 from .dashboard import local_time
 
@@ -20,9 +20,11 @@ def _label(survey: dict) -> str:
 
 
 def overview_rows(surveys: list[dict], figures_of: Callable) -> list[dict]:
-    """One row per survey; `figures_of(survey)` -> (figures or None, problem or None)."""
+    """One row per survey, latest year first; `figures_of(survey)` -> (figures or None,
+    problem or None)."""
     rows = []
-    for survey in surveys:
+    for survey in sorted(surveys, key=lambda s: (s.get("year") or 0, s["created_at"]),
+                         reverse=True):
         figures, problem = figures_of(survey)
         figures = figures or {}
         rows.append({

@@ -42,17 +42,27 @@ def survey_tally(db, survey: dict, questions: list[dict], flt: TallyFilter = Tal
     counts = {(q, o): c for q, o, c in db.execute(
         f"SELECT question_id, option_id, sum(count) FROM answer_tallies WHERE survey_id = ?{where}"
         " GROUP BY question_id, option_id", [sid, *params])}
+    return _tally(survey, questions, per_day, counts, issued=issued_count(db, sid),
+                  views=_form_views(db, sid, flt),
+                  population=survey["settings"].get("population"))
+
+
+def _form_views(db, survey_id: int, flt: TallyFilter) -> int:
     # Form views are counted per channel only (a view has no source yet).
     view_where, view_params = replace(flt, source=None).where()
-    views = db.execute(f"SELECT coalesce(sum(views), 0) FROM form_views WHERE survey_id = ?"
-                       f"{view_where}", [sid, *view_params]).fetchone()[0]
+    return db.execute(f"SELECT coalesce(sum(views), 0) FROM form_views WHERE survey_id = ?"
+                      f"{view_where}", [survey_id, *view_params]).fetchone()[0]
+
+
+def _tally(survey: dict, questions: list[dict], per_day, counts: dict, *, issued=None,
+           views: int = 0, population=None) -> SurveyTally:
     settings = survey["settings"]
     return SurveyTally(
-        survey_id=sid, title=survey["title"],
+        survey_id=survey["id"], title=survey["title"],
         returned=sum(d[1] for d in per_day), valid=sum(d[2] for d in per_day),
         questions=tuple(_question_tally(q, counts) for q in questions),
-        issued=issued_count(db, sid), form_views=views, per_day=per_day,
-        population=settings.get("population"), headline=settings.get("headline", "question"),
+        issued=issued, form_views=views, per_day=tuple(per_day), population=population,
+        headline=settings.get("headline", "question"),
         headline_question_id=settings.get("headline_question_id"),
         satisfied_levels=settings.get("satisfied_levels", 2),
         value_preset=settings.get("value_preset", "linear"),
@@ -130,13 +140,29 @@ def grouped_tallies(db, survey: dict, questions: list[dict], flt: TallyFilter = 
             f"SELECT {by}, question_id, option_id, sum(count) FROM answer_tallies "
             f"WHERE survey_id = ?{where} GROUP BY {by}, question_id, option_id", [sid, *params]):
         counts.setdefault(key, {})[(q, o)] = c
-    settings = survey["settings"]
-    return {key: SurveyTally(
-        survey_id=sid, title=survey["title"], returned=sum(d[1] for d in per_day),
-        valid=sum(d[2] for d in per_day), per_day=tuple(per_day),
-        questions=tuple(_question_tally(q, counts.get(key, {})) for q in questions),
-        headline=settings.get("headline", "question"),
-        headline_question_id=settings.get("headline_question_id"),
-        satisfied_levels=settings.get("satisfied_levels", 2),
-        value_preset=settings.get("value_preset", "linear"),
-    ) for key, per_day in days.items()}
+    return {key: _tally(survey, questions, per_day, counts.get(key, {}))
+            for key, per_day in days.items()}
+
+
+def survey_and_groups(db, survey: dict, questions: list[dict], flt: TallyFilter = TallyFilter(),
+                      by: str = "channel") -> tuple[SurveyTally, dict[str, SurveyTally]]:
+    """The survey's tally and its tally per channel (or source) from one pair of grouped
+    queries: the whole is the sum of its groups, so the dashboard reads the tallies once."""
+    groups = grouped_tallies(db, survey, questions, flt, by)
+    per_day: dict[str, list] = {}
+    counts: dict[tuple, int] = {}
+    for tally in groups.values():
+        for day, returned, valid in tally.per_day:
+            totals = per_day.setdefault(day, [0, 0])
+            totals[0] += returned
+            totals[1] += valid
+        for q in tally.questions:
+            counts[(q.question_id, 0)] = counts.get((q.question_id, 0), 0) + q.answered
+            for o in q.options:
+                counts[(q.question_id, o.option_id)] = (
+                    counts.get((q.question_id, o.option_id), 0) + o.count)
+    days = [(day, *per_day[day]) for day in sorted(per_day)]
+    whole = _tally(survey, questions, days, counts, issued=issued_count(db, survey["id"]),
+                   views=_form_views(db, survey["id"], flt),
+                   population=survey["settings"].get("population"))
+    return whole, groups

@@ -1,0 +1,91 @@
+"""The dashboard in real Chromium: a citizen answers on a phone, the open dashboard updates
+its count and its chart by itself; screenshots of the result go to test-artifacts/."""
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from survey.core.questionnaire import load_survey_template
+from survey.db import get_db
+from survey.store import accounts
+from survey.store import surveys as survey_store
+
+from ..conftest import PASSWORD
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+RETURNED = "document.querySelector('[data-figure=returned]').textContent.trim()"
+
+
+def _open_survey(live_server) -> dict:
+    questionnaire = load_survey_template("satisfaction-5")
+    # A test answers in a second; the usual 10-second minimum would mark it invalid.
+    questionnaire["settings"]["screening"] = {"min_seconds": None}
+    with live_server.app.app_context():
+        db = get_db()
+        dept = accounts.department_by_name(db, "信阳市平桥区人力资源和社会保障局")["id"]
+        survey_id = survey_store.create_survey(db, dept, questionnaire, status="open",
+                                               title="2026 年度群众满意度调查", year=2026,
+                                               series="群众满意度调查")
+        survey = survey_store.get_survey(db, survey_id)
+        survey["questions"] = survey_store.questionnaire(db, survey_id)
+    return survey
+
+
+def _citizen_answers(page, live_server, survey, level: int, text: str) -> None:
+    page.goto(f"{live_server.url}/s/{survey['token']}?via=qr&ch=窗口 3")
+    for q in survey["questions"]:
+        if q["kind"] != "text":
+            page.locator(f"#question-{q['id']} label.choice").nth(level).click()
+    page.fill("textarea", text)
+    page.click("button.submit")
+    page.wait_for_url(f"**/s/{survey['token']}/thanks")
+
+
+def _chart_loaded(page, kind: str) -> bool:
+    return page.locator(f"img[data-chart={kind}]").evaluate(
+        "img => img.complete && img.naturalWidth > 0")
+
+
+def _wait_until(condition, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+def test_dashboard_count_and_chart_update_after_a_phone_answer(page, staff_page, live_server):
+    live_server.app.config["DASHBOARD_REFRESH_SECONDS"] = 5
+    survey = _open_survey(live_server)
+    dashboard = f"{live_server.url}/staff/surveys/{survey['id']}/"
+    staff_page.goto(dashboard)
+    assert staff_page.evaluate(RETURNED) == "0"
+    chart_before = staff_page.locator("img[data-chart=levels]").get_attribute("src")
+
+    _citizen_answers(page, live_server, survey, 1, "希望增加自助服务终端")
+
+    # No reload by the test: the page notices the new data and swaps in fresh figures.
+    expect(staff_page.locator("[data-figure=returned]")).to_have_text("1", timeout=30_000)
+    _wait_until(lambda: _chart_loaded(staff_page, "levels"))
+    assert staff_page.locator("img[data-chart=levels]").get_attribute("src") != chart_before
+    assert staff_page.locator("[data-figure=satisfaction_rate]").inner_text() == "100.00%"
+    staff_page.reload()
+    assert "希望增加自助服务终端" in staff_page.locator("#suggestions").inner_text()
+    assert all(_chart_loaded(staff_page, kind) for kind in ("levels", "daily", "channels"))
+    screenshot(staff_page, "dashboard-desktop")
+
+
+def test_dashboard_is_usable_on_a_phone(page, live_server):
+    survey = _open_survey(live_server)
+    for level in (0, 1, 3):
+        page.context.clear_cookies()
+        _citizen_answers(page, live_server, survey, level, f"第{level}条意见")
+    page.goto(f"{live_server.url}/staff/login")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/staff/surveys/{survey['id']}/")
+    assert page.evaluate(RETURNED) == "3"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert _chart_loaded(page, "levels")
+    screenshot(page, "dashboard-phone")

@@ -1,0 +1,253 @@
+"""Paper questionnaires from CSV/XLSX: the template, every bad file, all-or-nothing imports."""
+import csv
+import io
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from survey import exports, paper_import
+from survey.paper_import import (ImportFileError, ImportValidationError, column_header,
+                                 import_file, plan_import, template_csv, template_xlsx)
+from survey.store import StoreError
+from survey.store import imports as import_store
+
+from .io_fixtures import make_survey, store_db  # noqa: F401  (fixture)
+
+LIMIT = 1024 * 1024
+
+
+@pytest.fixture
+def paper(store_db):
+    survey, questions = make_survey(store_db)
+    return store_db, survey, questions
+
+
+def _header(questions) -> list[str]:
+    return [column_header(q) for q in questions]
+
+
+def _csv(rows: list[list[str]], encoding="utf-8-sig") -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def _xlsx_from_template(survey, questions, rows: list[list]) -> bytes:
+    book = openpyxl.load_workbook(io.BytesIO(template_xlsx(survey["title"], questions)))
+    for row in rows:
+        book["答卷录入"].append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _stored(db, survey_id) -> tuple[int, int]:
+    responses = db.execute("SELECT count(*) FROM responses WHERE survey_id = ?",
+                           [survey_id]).fetchone()[0]
+    files = db.execute("SELECT count(*) FROM imports").fetchone()[0]
+    return responses, files
+
+
+GOOD_ROWS = [["非常满意", "社会保险", "网站；海报", "很方便"],
+             ["100", "就业创业", "", ""],
+             ["不满意", "其他", "朋友介绍", "=1+2"]]
+
+
+def test_template_xlsx_lists_questions_and_allowed_answers(paper):
+    _, survey, questions = paper
+    book = openpyxl.load_workbook(io.BytesIO(template_xlsx(survey["title"], questions)))
+    assert book.sheetnames == ["答卷录入", "可选答案", "填写说明"]
+    entry, allowed = book["答卷录入"], book["可选答案"]
+    assert [c.value for c in entry[1]] == _header(questions)
+    assert entry.freeze_panes == "A2"
+    for column, q in enumerate(questions, start=1):
+        listed = [allowed.cell(row, column).value for row in range(2, len(q["options"]) + 2)]
+        assert listed == [o["label"] for o in q["options"]]
+    lists = {str(v.sqref)[0]: v.formula1
+             for v in entry.data_validations.dataValidation}
+    assert set(lists) == {"A", "B"}  # the scale and the single-choice question
+    assert lists["A"] == "'可选答案'!$A$2:$A$6"
+
+
+def test_template_csv_is_the_header_with_a_bom(paper):
+    _, _, questions = paper
+    data = template_csv(questions)
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert next(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == _header(questions)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "utf-8-sig", "utf-8", "gb18030"])
+def test_import_then_export_gives_the_same_answers(paper, kind):
+    db, survey, questions = paper
+    if kind == "xlsx":
+        name, data = "纸质.xlsx", _xlsx_from_template(survey, questions, GOOD_ROWS)
+    else:
+        name, data = "纸质.csv", _csv([_header(questions), *GOOD_ROWS], kind)
+    result = import_file(db, survey, questions, name, data, max_bytes=LIMIT, channel="窗口 3")
+    assert (result.imported, result.valid) == (3, 3)
+    table = exports.raw_table(db, survey, questions)
+    rows = [list(r) for r in table.rows]
+    assert [r[7:] for r in rows] == [
+        ["非常满意", "社会保险", "网站；海报", "很方便"],
+        ["非常满意", "就业创业", "", ""],  # '100' matched the option's value
+        ["不满意", "其他", "朋友介绍", "=1+2"]]
+    assert {(r[2], r[3], r[4]) for r in rows} == {("纸质问卷", "窗口 3", None)}
+
+
+def test_an_imported_row_is_screened_hash_chained_and_tallied(paper):
+    db, survey, questions = paper
+    import_file(db, survey, questions, "a.csv", _csv([_header(questions), *GOOD_ROWS]),
+                max_bytes=LIMIT)
+    rows = list(db.query("SELECT source, duration_seconds, nonce, prev_hash FROM responses"))
+    assert all(r["source"] == "paper" and r["duration_seconds"] is None for r in rows)
+    assert len({r["nonce"] for r in rows}) == 3 and rows[0]["prev_hash"] == "0" * 64
+    paper_total = db.execute("SELECT sum(returned), sum(valid) FROM response_tallies "
+                             "WHERE source = 'paper'").fetchone()
+    assert tuple(paper_total) == (3, 3)
+
+
+def _problems(paper, name: str, data: bytes) -> list[str]:
+    db, survey, questions = paper
+    with pytest.raises(ImportValidationError) as caught:
+        import_file(db, survey, questions, name, data, max_bytes=LIMIT)
+    assert _stored(db, survey["id"]) == (0, 0)
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize("row, expected", [
+    (["很满意", "社会保险", "", ""], "第 2 行，A 列“1. 总体来说您是否满意？”：“很满意”不是该题的选项"),
+    (["", "社会保险", "", ""], "第 2 行，A 列“1. 总体来说您是否满意？”：必答题未作答"),
+    (["满意", "", "", ""], "第 2 行，B 列“2. 办理的业务”：必答题未作答"),
+    (["满意", "社会保险；其他", "", ""], "B 列“2. 办理的业务”：该题为单选题，只能填一个选项"),
+    (["满意", "社会保险", "网站；电视", ""], "C 列“3. 您是如何了解到本服务的？”：“电视”不是该题的选项"),
+    (["55", "社会保险", "", ""], "“55”不是该题的选项（可填：非常满意、满意、基本满意、不满意、非常不满意，"
+                                 "或分值 100、80、60、40、20）"),
+    (["满意", "社会保险", "", "长" * 1001], "意见建议最多 1000 字"),
+])
+def test_a_bad_answer_names_row_and_column_and_imports_nothing(paper, row, expected):
+    _, _, questions = paper
+    problems = _problems(paper, "a.csv", _csv([_header(questions), row]))
+    assert len(problems) == 1 and expected in problems[0]
+    assert problems[0].startswith("第 2 行，")
+
+
+def test_every_problem_is_listed_at_once(paper):
+    _, _, questions = paper
+    rows = [_header(questions), ["差", "", "", ""], GOOD_ROWS[0], ["满意", "失业", "", ""]]
+    problems = _problems(paper, "a.csv", _csv(rows))
+    assert [p.split("，")[0] for p in problems] == ["第 2 行", "第 2 行", "第 4 行"]
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda h: ["题目一", *h[1:]], ["A 列“题目一”：不是本问卷的题目", "缺少列“1. 总体来说您是否满意？”"]),
+    (lambda h: h[:-1], ["缺少列“4. 意见建议”"]),
+    (lambda h: [*h, "备注"], ["E 列“备注”：不是本问卷的题目"]),
+    (lambda h: [*h[:3], h[0]], ["D 列“1. 总体来说您是否满意？”：与前面的列重复", "缺少列“4. 意见建议”"]),
+])
+def test_wrong_missing_or_extra_columns_are_named(paper, change, expected):
+    _, _, questions = paper
+    header = change(_header(questions))
+    problems = _problems(paper, "a.csv", _csv([header, GOOD_ROWS[0] + [""]]))
+    for text in expected:
+        assert any(text in p for p in problems), problems
+
+
+def test_a_header_may_be_the_question_text_alone(paper):
+    db, survey, questions = paper
+    header = [q["text"] for q in questions]
+    result = import_file(db, survey, questions, "a.csv", _csv([header, GOOD_ROWS[0]]),
+                         max_bytes=LIMIT)
+    assert result.imported == 1
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("a.csv", b"", "文件是空的"),
+    ("a.csv", b"  \r\n", "文件是空的"),
+    ("a.csv", "1. 总体来说您是否满意？\r\n".encode("utf-8-sig"), "缺少列"),
+    ("a.csv", b"\xff\xfe\xfa\xfb\x81\x20", "无法识别文件编码"),
+    ("a.csv", "\ufeffa,b".encode("utf-16"), "不是文本格式的 CSV"),
+    ("a.xlsx", b"this is not a spreadsheet", "不是有效的 Excel"),
+    ("a.xlsx", b"PK\x03\x04 broken zip", "不是有效的 Excel"),
+    ("a.xls", b"\xd0\xcf\x11\xe0 old excel", "不支持旧版 Excel"),
+    ("a.csv", b"x" * (50 * 1024 * 1024), "文件过大（50.0 MB），上限为 1 MB"),
+])
+def test_a_bad_file_gets_a_chinese_message_and_imports_nothing(paper, name, data, message):
+    db, survey, questions = paper
+    with pytest.raises((ImportFileError, ImportValidationError)) as caught:
+        import_file(db, survey, questions, name, data, max_bytes=LIMIT)
+    shown = " ".join([str(caught.value)] + [str(p) for p in getattr(caught.value, "problems", [])])
+    assert message in shown
+    assert _stored(db, survey["id"]) == (0, 0)
+
+
+def test_a_header_without_rows_is_refused(paper):
+    db, survey, questions = paper
+    with pytest.raises(ImportFileError, match="只有表头，没有答卷数据"):
+        import_file(db, survey, questions, "a.csv", _csv([_header(questions), [], []]),
+                    max_bytes=LIMIT)
+
+
+def test_the_same_file_twice_is_refused(paper):
+    db, survey, questions = paper
+    data = _csv([_header(questions), *GOOD_ROWS])
+    import_file(db, survey, questions, "第一批.csv", data, max_bytes=LIMIT)
+    with pytest.raises(import_store.DuplicateImportError, match="已于 .* 导入过（3 份，文件名 第一批.csv）"):
+        import_file(db, survey, questions, "改了名字.csv", data, max_bytes=LIMIT)
+    assert _stored(db, survey["id"]) == (3, 1)
+
+
+def test_a_failure_midway_stores_nothing(paper, monkeypatch):
+    db, survey, questions = paper
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise StoreError("磁盘已满")
+        return real(*args, **kwargs)
+    real = import_store.record_response
+    monkeypatch.setattr(import_store, "record_response", failing)
+    with pytest.raises(StoreError, match="磁盘已满"):
+        import_file(db, survey, questions, "a.csv", _csv([_header(questions), *GOOD_ROWS]),
+                    max_bytes=LIMIT)
+    assert _stored(db, survey["id"]) == (0, 0)
+
+
+def test_a_draft_survey_takes_no_paper(store_db):
+    survey, questions = make_survey(store_db, status="draft")
+    with pytest.raises(StoreError, match="草稿"):
+        import_file(store_db, survey, questions, "a.csv",
+                    _csv([_header(questions), GOOD_ROWS[0]]), max_bytes=LIMIT)
+
+
+ROW = st.tuples(st.integers(0, 4), st.integers(0, 2), st.sets(st.integers(0, 2)),
+                st.text(st.characters(whitelist_categories=("L", "N")), max_size=12))
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(ROW, min_size=1, max_size=8), as_value=st.booleans())
+def test_any_valid_file_round_trips(store_db, rows, as_value):
+    survey, questions = make_survey(store_db)
+    scale, single, multiple, _ = questions
+
+    def label(option):
+        return str(int(option["value"])) if as_value and option["value"] else option["label"]
+    written = [[label(scale["options"][lv]), single["options"][b]["label"],
+                "；".join(multiple["options"][i]["label"] for i in sorted(m)), t]
+               for lv, b, m, t in rows]
+    plan = plan_import(questions, "a.csv", _csv([_header(questions), *written]), LIMIT)
+    import_store.import_rows(store_db, survey, questions, list(plan.rows), sha256=plan.sha256,
+                             filename="a.csv")
+    exported = [r[7:] for r in exports.raw_table(store_db, survey, questions).rows]
+    assert exported == [[scale["options"][lv]["label"], single["options"][b]["label"],
+                         "；".join(multiple["options"][i]["label"] for i in sorted(m)), t]
+                        for lv, b, m, t in rows]
+
+
+def test_problem_text_reads_as_chinese():
+    problem = paper_import.ImportProblem(3, "B 列“2. 办理的业务”", "必答题未作答")
+    assert str(problem) == "第 3 行，B 列“2. 办理的业务”：必答题未作答"
+    assert str(paper_import.ImportProblem(None, None, "文件是空的")) == "文件是空的"

@@ -1,0 +1,273 @@
+"""Security properties checked on every route of the app's url_map (routes added later are
+covered automatically): CSRF, login, department isolation, escaping, headers, cookies, and the
+login and submission rate limits."""
+import hashlib
+import re
+
+import pytest
+from flask_wtf.csrf import CSRFError
+
+from survey import ops
+from survey.db import get_db
+from survey.security import keyed_hash
+
+from .conftest import PASSWORD, Auth, csrf_token_from, full_answers
+from .world import HOSTILE, ID_TABLES, STATE_CHANGING, XSS, XSS_ATTR, build_path, build_world, routes
+
+CSRF_MARK = "CSRF-REJECTED"
+STATE_ROUTES = [r for r in routes() if r.methods & STATE_CHANGING]
+STAFF_ROUTES = [r for r in routes() if r.staff and r.endpoint != "staff.login"]
+SCOPED_ROUTES = [r for r in routes() if (r.staff or r.api) and any(
+    name.endswith("_id") for name, _ in r.arguments)]
+GET_ROUTES = [r for r in routes() if "GET" in r.methods]
+LOG_TABLES = {"audit_log", "rate_events", "form_views", "_sqlite_migrations", "sqlite_sequence"}
+
+
+@pytest.fixture
+def marked_app(app):
+    """The app, with CSRF rejections recognisable (registered before any request)."""
+    app.register_error_handler(CSRFError, lambda error: (CSRF_MARK, 400))
+    return app
+
+
+@pytest.fixture
+def world(marked_app):
+    return build_world(marked_app)
+
+
+def login(app, username: str):
+    client = app.test_client()
+    response = Auth(client).login(username)
+    assert response.status_code == 302, f"{username} could not log in"
+    return client
+
+
+def csrf_of(client) -> str:
+    return csrf_token_from(client.get("/staff/login").get_data(as_text=True))
+
+
+def path_of(app, route, world) -> str:
+    unknown = [n for n, _ in route.arguments if n not in world]
+    assert not unknown, (f"{route.id}: no test object for {unknown}; add the kind to "
+                         "tests/world.py (ID_TABLES / string_values / build_world)")
+    return build_path(app, route, world)
+
+
+def _exempt_from_global_check(app, route) -> bool:
+    view = app.view_functions[route.endpoint]
+    return f"{view.__module__}.{view.__name__}" in app.extensions["csrf"]._exempt_views
+
+
+def snapshot(app) -> dict:
+    """Every row of every table except logs and counters of views."""
+    with app.app_context():
+        db = get_db()
+        return {t: db.execute(f"SELECT * FROM [{t}] ORDER BY rowid").fetchall()
+                for t in db.table_names() if t not in LOG_TABLES}
+
+
+@pytest.mark.parametrize("route", STATE_ROUTES, ids=lambda r: r.id)
+def test_state_changing_requests_need_a_csrf_token(marked_app, world, route):
+    client = login(marked_app, "alice")
+    before = snapshot(marked_app)
+    for method in sorted(route.methods & STATE_CHANGING):
+        response = client.open(path_of(marked_app, route, world), method=method,
+                               data={"name": "x", "text": "x"})
+        body = response.get_data(as_text=True)
+        if route.endpoint == "public.submit":  # its signed form ticket is its CSRF token
+            assert response.status_code == 422 and "页面已过期" in body
+        elif route.api:
+            assert response.status_code in (400, 401, 403), body[:200]
+        elif _exempt_from_global_check(marked_app, route):  # the view's form checks instead
+            assert response.status_code == 400, route.id
+        else:
+            assert (response.status_code, body) == (400, CSRF_MARK), route.id
+    assert snapshot(marked_app) == before
+
+
+def test_a_csrf_token_lets_the_same_request_through(marked_app, world):
+    client = login(marked_app, "alice")
+    response = client.post("/staff/logout", data={"csrf_token": csrf_of(client)})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("route", STAFF_ROUTES, ids=lambda r: r.id)
+def test_staff_pages_need_login(marked_app, world, route):
+    client = marked_app.test_client()
+    token = csrf_of(client)
+    before = snapshot(marked_app)
+    for method in sorted(route.methods):
+        data = {"csrf_token": token} if method in STATE_CHANGING else None
+        response = client.open(path_of(marked_app, route, world), method=method, data=data)
+        if route.endpoint == "staff.logout":
+            continue  # logging out needs no login
+        assert response.status_code == 302, f"{method} {route.rule}: {response.status_code}"
+        assert response.headers["Location"].startswith("/staff/login")
+    assert snapshot(marked_app) == before
+
+
+@pytest.mark.parametrize("route", [r for r in routes() if r.api and r.arguments],
+                         ids=lambda r: r.id)
+def test_api_needs_credentials(marked_app, world, route):
+    response = marked_app.test_client().get(path_of(marked_app, route, world))
+    assert response.status_code == 401 and response.is_json
+
+
+@pytest.mark.parametrize("route", SCOPED_ROUTES, ids=lambda r: r.id)
+def test_another_department_gets_404_on_every_object_url(marked_app, world, route):
+    unknown = [n for n, _ in route.arguments if n.endswith("_id") and n not in ID_TABLES]
+    assert not unknown, f"{route.id}: add {unknown} to tests/world.py ID_TABLES"
+    path = path_of(marked_app, route, world)
+    if "GET" in route.methods:  # control: the object exists and alice may see it
+        assert login(marked_app, "alice").get(path).status_code != 404, path
+    mallory = login(marked_app, "mallory")
+    token = csrf_of(mallory)
+    before = snapshot(marked_app)
+    for method in sorted(route.methods):
+        data = {"csrf_token": token} if method in STATE_CHANGING else None
+        response = mallory.open(path, method=method, data=data)
+        assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+    assert snapshot(marked_app) == before
+
+
+@pytest.mark.parametrize("attempt", ["same user, many addresses", "many users, one address"])
+def test_login_attempts_are_rate_limited(app, attempt):
+    client = app.test_client()
+    limit = app.config["LOGIN_RATE_LIMIT"]
+    for i in range(limit):
+        address = f"198.51.100.{i + 1}" if attempt.startswith("same") else "198.51.100.200"
+        client.environ_base["REMOTE_ADDR"] = address
+        username = "alice" if attempt.startswith("same") else f"nobody{i}"
+        response = Auth(client).login(username, "wrong-password")
+        assert "用户名或密码不正确" in response.get_data(as_text=True)
+    response = Auth(client).login("alice", PASSWORD)
+    assert response.status_code == 200
+    assert "登录失败次数过多" in response.get_data(as_text=True)
+
+
+def _session_cookie(client):
+    cookie = client.get_cookie("session")
+    return cookie.value if cookie else None
+
+
+def test_login_starts_a_new_session(app):
+    client = app.test_client()
+    client.get("/staff/login")
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    planted = _session_cookie(client)
+    assert Auth(client).login("alice").status_code == 302
+    assert _session_cookie(client) not in (None, planted)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+    attacker = app.test_client()
+    attacker.set_cookie("session", planted)
+    assert attacker.get("/staff/").status_code == 302  # the planted cookie is not logged in
+
+
+def test_passwords_are_hashed_with_scrypt(db):
+    hashes = [r[0] for r in db.execute("SELECT password_hash FROM users")]
+    assert hashes and all(h.startswith("scrypt:") for h in hashes)
+    assert not any(PASSWORD in h for h in hashes)
+
+
+REFLECTED = {"q": HOSTILE, "ch": HOSTILE, "channel": HOSTILE, "series": HOSTILE,
+             "next": HOSTILE, "day_from": HOSTILE, "source": HOSTILE}
+
+
+def _fetch(client, path, **kwargs):
+    """GET, read and close (static files are streamed from open files)."""
+    response = client.get(path, **kwargs)
+    textual = response.mimetype.startswith(("text/", "image/svg", "application/json"))
+    body = response.get_data(as_text=True) if textual else ""
+    response.close()
+    return response, body
+
+
+def _pages(app, world):
+    """(path, response, text) of every GET route as alice, with hostile query parameters too."""
+    alice = login(app, "alice")
+    for route in GET_ROUTES:
+        path = path_of(app, route, world)
+        for query in ({}, REFLECTED):
+            client = alice if route.staff or route.api else app.test_client()
+            yield (path, *_fetch(client, path, query_string=query))
+
+
+def test_hostile_text_is_escaped_everywhere_it_is_shown(marked_app, world):
+    shown_escaped = 0
+    for path, response, body in _pages(marked_app, world):
+        if response.mimetype in ("text/html", "image/svg+xml"):
+            assert XSS not in body and "<img src=x onerror" not in body, path
+            shown_escaped += "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+        elif XSS in body:  # exports and JSON carry the text as data, never as a page
+            assert response.headers["X-Content-Type-Options"] == "nosniff", path
+    assert shown_escaped >= 5  # the hostile texts really are on the pages
+
+
+@pytest.mark.parametrize("route", GET_ROUTES, ids=lambda r: r.id)
+def test_security_headers_on_every_page(marked_app, world, route):
+    client = login(marked_app, "alice") if route.staff or route.api else marked_app.test_client()
+    response, _ = _fetch(client, path_of(marked_app, route, world))
+    csp = response.headers.get("Content-Security-Policy", "")
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+    assert "script-src 'self'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] in ("same-origin", "no-referrer",
+                                                   "strict-origin-when-cross-origin")
+
+
+def test_error_pages_have_security_headers_too(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def _set_cookie(response, name: str) -> str:
+    return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}="))
+
+
+def test_cookies_are_secure_over_https(app, make_survey):
+    survey = make_survey()
+    client = app.test_client()
+    https = "https://localhost"
+    form = client.get(f"/s/{survey['token']}", base_url=https)
+    page = client.get("/staff/login", base_url=https).get_data(as_text=True)
+    login_response = client.post("/staff/login", base_url=https, data={
+        "username": "alice", "password": PASSWORD, "csrf_token": csrf_token_from(page)})
+    for response, name in ((form, "sv_device"), (login_response, "session")):
+        cookie = _set_cookie(response, name)
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
+    assert form.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def _submit(client, survey, address: str) -> int:
+    client.environ_base["REMOTE_ADDR"] = address
+    html = client.get(f"/s/{survey['token']}").get_data(as_text=True)
+    ticket = re.search(r'name="ticket"[^>]*value="([^"]+)"', html).group(1)
+    return client.post(f"/s/{survey['token']}",
+                       data={**full_answers(survey), "ticket": ticket}).status_code
+
+
+def test_service_hall_is_served_but_a_script_is_stopped_and_staff_can_see_it(app, make_survey):
+    survey, other = make_survey(), make_survey()
+    client = app.test_client()
+    hall = "203.0.113.10"
+    limit = app.config["SUBMIT_RATE_LIMIT"]
+    assert limit >= 100  # a busy hall: one person every 6 seconds on one Wi-Fi address
+    assert [_submit(client, survey, hall) for _ in range(limit)] == [303] * limit
+    blocked = [_submit(client, survey, hall) for _ in range(5)]
+    assert blocked == [429] * 5
+    assert _submit(client, survey, "203.0.113.11") == 303  # another address
+    assert _submit(client, other, hall) == 303  # the limit is per survey
+    with app.app_context():
+        db = get_db()
+        stored = db.execute("SELECT count(*) FROM responses WHERE survey_id = ?",
+                            [survey["id"]]).fetchone()[0]
+        summary = ops.blocked_submissions(db, survey["id"])
+        assert stored == limit + 1
+        assert (summary["blocked"], summary["addresses"]) == (5, 1)
+        hashes = {r[0] for r in db.execute("SELECT key_hash FROM rate_events")}
+        assert hashes == {keyed_hash(hall, "ip")}
+        assert hall not in str(summary) and hashlib.sha256(hall.encode()).hexdigest() not in hashes
