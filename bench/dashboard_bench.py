@@ -16,6 +16,7 @@ Then, in one process through the Flask test client (server work only, no network
 Prints a table, the ratios to the summary call, and a final JSON line.
 """
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -44,7 +45,7 @@ SOURCES = ["qr", "qr", "qr", "web", "paper"]
 LEVEL_WEIGHTS = [55, 30, 9, 4, 2]
 SUGGESTIONS = ["希望周末也能开放窗口。", "取号机经常排长队，建议增加自助设备。", "大厅停车位太少。",
                "工作人员态度很好，点赞！", "社保卡补办流程可以再简化一些。"]
-BATCH = 20_000
+BATCH = 50_000
 DAYS = 365
 
 
@@ -149,6 +150,25 @@ class Builder:
         conn.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def bulk_load(db):
+    """Load without a journal or fsync, and build the indexes once at the end: creating an
+    index over ten million sorted rows is far quicker than updating it row by row."""
+    indexes = [tuple(r) for r in db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('responses', 'answers', 'screening')")]
+    for name, _ in indexes:
+        db.execute(f"DROP INDEX {name}")
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute("PRAGMA cache_size = -400000")
+    yield
+    for _, sql in indexes:
+        db.execute(sql)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+
+
 def build(app, responses: int, seed: int) -> dict:
     with app.app_context():
         db = get_db()
@@ -159,8 +179,8 @@ def build(app, responses: int, seed: int) -> dict:
             status="open", year=2025, series="群众满意度调查")
         survey = survey_store.get_survey(db, survey_id)
         questions = survey_store.questionnaire(db, survey_id)
-        db.execute("PRAGMA synchronous = OFF")  # bulk load only; the server keeps FULL
-        Builder(db, survey, questions, random.Random(seed)).write(responses)
+        with bulk_load(db):
+            Builder(db, survey, questions, random.Random(seed)).write(responses)
         db.execute("ANALYZE")
         return {"survey": survey, "questions": questions, "user_id": 1}
 
@@ -256,9 +276,11 @@ def main(argv=None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="survey-dashboard-bench-"))
     os.environ["SURVEY_INSTANCE_PATH"] = str(folder)
     app = create_app()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     built = build(app, args.responses, args.seed)
     build_seconds = time.perf_counter() - start
+    print(f"数据生成：{build_seconds:.1f} 秒（CPU {time.process_time() - cpu:.1f} 秒）",
+          file=sys.stderr)
     if args.verify:
         verify(app, built["survey"])
     results = measure(app, built, args.repeat)

@@ -16,6 +16,7 @@ from .security import csrf
 from .store import api_tokens
 from .store import surveys as survey_store
 from .store.tallies import TallyFilter, survey_figures
+from .urls import base_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # read-only: GET requests only
@@ -82,7 +83,7 @@ def _filter() -> TallyFilter:
 
 @bp.get("/openapi.json")
 def openapi():
-    return api_spec.openapi(url_for("api.surveys", _external=True).rsplit("/", 1)[0])
+    return api_spec.openapi(base_url() + bp.url_prefix)
 
 
 @bp.get("/surveys")

@@ -62,7 +62,8 @@ SCHEMAS = {
     },
     "Summary": {
         "type": "object",
-        "description": "问卷的全部统计数字；definitions 给出每个数字的计算口径，absent 说明空缺原因。",
+        "description": ("问卷的全部统计数字；definitions 给出每个数字的计算口径，"
+                        "absent 说明空缺原因。"),
         "required": ["survey_id", "title", "issued", "returned", "valid", "invalid",
                      "return_rate", "valid_rate", "effective_return_rate", "satisfied",
                      "satisfaction_rate", "satisfaction_rate_ci95", "satisfaction_index", "n",

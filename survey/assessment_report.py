@@ -99,12 +99,12 @@ def budget_block(sheet: Sheet, view, top: int) -> int:
     last = top + 1 + max(len(lines), 1)
     sheet.put(top, 1, "预算执行情况", to_row=last, head=True)
     sheet.put(top, 2, "", to_col=3, head=True)
-    for col, label in zip(range(4, 9), ("年初数", "全年数", "全年执行数", "分值", "预算执行率")):
+    for col, label in zip(range(4, 9), ("年初数", "全年数", "全年执行数", "分值", "预算执行率"), strict=True):
         sheet.put(top, col, label, head=True)
     sheet.put(top, 9, "得分", to_col=10, head=True)
     budget, row = view.budget, view.budget_row
     sheet.put(top + 1, 2, "部门预算总额（万元）", to_col=3)
-    for col, value in zip((4, 5, 6), (budget.initial, budget.full_year, budget.executed)):
+    for col, value in zip((4, 5, 6), (budget.initial, budget.full_year, budget.executed), strict=True):
         sheet.put(top + 1, col, _money(value), fmt=MONEY_FORMAT)
     sheet.put(top + 1, 7, _weight(row) if row else None)
     sheet.put(top + 1, 8, budget.execution_rate, fmt=RATE_FORMAT)
@@ -113,7 +113,7 @@ def budget_block(sheet: Sheet, view, top: int) -> int:
     for i, line in enumerate(lines or [None]):
         r = top + 2 + i
         sheet.put(r, 3, line.source if line else "")
-        for col, field in zip((4, 5, 6), ("initial", "full_year", "executed")):
+        for col, field in zip((4, 5, 6), ("initial", "full_year", "executed"), strict=True):
             sheet.put(r, col, _money(getattr(line, field)) if line else None, fmt=MONEY_FORMAT)
         sheet.put(r, 7, None)
         sheet.put(r, 8, line.execution_rate if line else None, fmt=RATE_FORMAT)
@@ -266,7 +266,7 @@ def table_3_2(wb: Workbook, view) -> None:
             sheet.put(r, 2, "")
         row = item.leaf
         for col, value in zip(range(3, 8), (row.row["name"] if item.named else "", target_shown(row),
-                                            shown_actual(row), _weight(row), _score(row.score))):
+                                            shown_actual(row), _weight(row), _score(row.score)), strict=True):
             sheet.put(r, col, value, fmt=SCORE_FORMAT if col == 7 else None)
         r += 1
     sheet.put(r, 1, "合计", to_col=5, head=True)

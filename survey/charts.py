@@ -141,7 +141,10 @@ def _empty(fig: Figure, font, message: str) -> Figure:
 
 
 def _wrap(text: str, width: int = 18) -> str:
-    return "\n".join(textwrap.wrap(text, width)[:2]) or text
+    lines = textwrap.wrap(text, width) or [text]
+    if len(lines) == 2 and len(lines[1]) <= 2:  # never a lone "？" on its own line
+        return text
+    return "\n".join(lines[:2])
 
 
 def question_levels_chart(figures: dict, font) -> Figure:
@@ -198,6 +201,7 @@ def daily_chart(figures: dict, font) -> Figure:
     width = 0.8 if len(days) < 120 else 1.0
     ax.bar(when, [d["returned"] for d in days], width=width, color="#b8c4d0", label="回收")
     ax.bar(when, [d["valid"] for d in days], width=width * 0.55, color=ACCENT, label="有效")
+    ax.set_ylim(0, max(d["returned"] for d in days) * 1.25)  # room for the legend
     # At least a week on the axis, so a survey's first day is not one bar across the chart.
     span = max(dt.timedelta(days=6), when[-1] - when[0])
     ax.set_xlim(when[0] - dt.timedelta(days=1), when[0] + span + dt.timedelta(days=1))

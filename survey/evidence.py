@@ -20,10 +20,12 @@ from . import exports
 from .core.chain import GENESIS, canonical, verify_chain
 from .core.errors import DomainError
 from .core.screening import REASON_TEXT
+from .evidence_assessments import assessment_files
 from .store.responses import chain_record, screening_rules
 from .store.surveys import questionnaire
 from .store.tallies import survey_figures
 from .store.util import iso, utc_now
+from .summary_export import summary_tables
 
 FORMAT = "survey-evidence/1"
 MANIFEST = "manifest.json"
@@ -179,8 +181,8 @@ def excluded_table(db, survey_id: int) -> exports.Table:
         return [r[0], exports.china_time(r[1]), exports.SOURCE_TEXT.get(r[2], r[2]), r[3],
                 exports.validity_text(r[5], r[6], r[7], r[8])]
     cursor = exports.response_cursor(db, survey_id, " AND s.valid = 0")
-    return exports.Table("被排除的答卷", ["答卷编号", "提交时间（北京时间）", "来源", "渠道", "排除原因"],
-                         (row(r) for r in cursor))
+    header = ["答卷编号", "提交时间（北京时间）", "来源", "渠道", "排除原因"]
+    return exports.Table("被排除的答卷", header, (row(r) for r in cursor))
 
 
 def _chart_files(figures: dict) -> tuple[dict[str, bytes], str]:
@@ -215,11 +217,11 @@ def _add_files(db, survey, questions, figures, state, package: _Package) -> list
     package.add("README.txt", readme_text(survey).encode())
     raw = exports.raw_table(db, survey, questions, values=True)
     package.add_stream(RESPONSES_FILE, exports.csv_chunks([raw]))
-    tables = exports.summary_tables(figures)
+    tables = summary_tables(figures)
     summary = io.BytesIO()
     exports.write_xlsx(tables, summary)
     package.add("summary.xlsx", summary.getvalue())
-    package.add("summary.csv", b"".join(exports.csv_chunks(exports.summary_tables(figures))))
+    package.add("summary.csv", b"".join(exports.csv_chunks(summary_tables(figures))))
     charts, charts_note = _chart_files(figures)
     for name, png in charts.items():
         package.add(name, png, "图表（PNG）")
@@ -229,11 +231,14 @@ def _add_files(db, survey, questions, figures, state, package: _Package) -> list
         "excluded": state["responses"] - state["valid"], "excluded_file": EXCLUDED_FILE}))
     package.add_stream(EXCLUDED_FILE, exports.csv_chunks([excluded_table(db, survey["id"])]))
     package.add(DECISIONS_FILE, pretty_json(validity_decisions(db, survey["id"])))
+    scoring, scoring_note = assessment_files(db, survey)
+    for name, content in scoring.items():
+        package.add(name, content, "关联自评：评分规则、实际值来源及每项得分的推导")
     kept = [GENESIS, 0]
     package.add_stream(CHAIN_FILE, _chain_lines(chain_links(db, survey["id"]), kept))
     if kept[0] != state["chain_head"] or kept[1] != state["responses"]:
         raise EvidenceError("生成期间数据发生变化，请重新生成材料包")
-    return [charts_note, "本材料包按问卷生成；自评评分规则及得分推导见对应自评的材料包"]
+    return [charts_note, scoring_note]
 
 
 def _manifest(survey, figures, state, files, notes, now) -> dict:

@@ -12,9 +12,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .core.chain import GENESIS, canonical, verify_chain
-from .evidence import (CHAIN_FILE, DECISIONS_FILE, EXCLUDED_FILE, FORMAT, MANIFEST,
-                       RESPONSES_FILE, chain_problems, database_state, make_state,
-                       manifest_digest, pretty_json, sha256_hex, validity_decisions)
+from .evidence import (
+    CHAIN_FILE,
+    DECISIONS_FILE,
+    EXCLUDED_FILE,
+    FORMAT,
+    MANIFEST,
+    RESPONSES_FILE,
+    chain_problems,
+    database_state,
+    make_state,
+    manifest_digest,
+    pretty_json,
+    sha256_hex,
+    validity_decisions,
+)
 
 READ_CHUNK = 1 << 20
 
@@ -200,9 +212,11 @@ def compare_with_database(db, manifest: dict) -> VerifyReport:
         return report
     head, count = packaged.get("chain_head"), packaged.get("responses", 0)
     if not _chain_prefix(db, survey_id, head, count):
-        report.problems.append("当前数据库中找不到材料包的哈希链末端：材料包生成后有答卷被删除或改动")
+        report.problems.append("当前数据库中找不到材料包的哈希链末端："
+                               "材料包生成后有答卷被删除或改动")
     elif current["responses"] > count:
-        report.passed.append(f"材料包生成后新增 {current['responses'] - count} 份答卷，此前的答卷未被改动")
+        report.passed.append(f"材料包生成后新增 {current['responses'] - count} 份答卷，"
+                             "此前的答卷未被改动")
     _compare_decisions(db, survey_id, packaged, report)
     return report
 

@@ -22,7 +22,6 @@ EXPORT_FORMATS = {"csv": "原始答卷（CSV）", "xlsx": "原始答卷（Excel�
                   "summary-xlsx": "统计汇总（Excel）", "summary-csv": "统计汇总（CSV）"}
 ENCODINGS = {"utf-8-sig": "UTF-8（带 BOM，新版 Excel）", "gb18030": "GB18030（旧版 Excel）"}
 SOURCE_TEXT = {"qr": "扫码", "web": "网页链接", "paper": "纸质问卷"}
-KIND_TEXT = {"scale": "量表题", "single": "单选题", "multiple": "多选题", "text": "填空题"}
 MULTI_JOINER = "；"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PROGRESS_EVERY = 1000
@@ -42,7 +41,7 @@ def neutralise(value):
     return value
 
 
-def _number(value):
+def cell_number(value):
     """100.0 -> 100: whole values read as whole numbers in a spreadsheet."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -119,9 +118,10 @@ class RawLayout:
     def cells(self, row) -> list:
         rid, received_at, source, channel, duration, valid, reasons, manual, manual_reason, \
             answers = row
-        cells = [rid, china_time(received_at), SOURCE_TEXT.get(source, source), channel,
-                 _number(duration), "有效" if valid else "无效",
-                 validity_text(valid, reasons, manual, manual_reason)]
+        # Blank cells are None: CSV writes them empty and XLSX leaves them out entirely.
+        cells = [rid, china_time(received_at), SOURCE_TEXT.get(source, source), channel or None,
+                 cell_number(duration), "有效" if valid else "无效",
+                 validity_text(valid, reasons, manual, manual_reason) or None]
         given = _group_answers(answers)
         for q in self.questions:
             cells.extend(self._answer_cells(q, given.get(q["id"], [])))
@@ -129,14 +129,14 @@ class RawLayout:
 
     def _answer_cells(self, q: dict, given: list) -> list:
         if q["kind"] == "text":
-            return [given[0] if given else ""]
+            return [given[0] if given else None]
         chosen = [o for o in q["options"] if o["id"] in given]
-        text = MULTI_JOINER.join(o["label"] for o in chosen)
+        text = MULTI_JOINER.join(o["label"] for o in chosen) or None
         if not self.values:
             return [text]
-        values = [_number(o["value"]) for o in chosen if o["value"] is not None]
+        values = [cell_number(o["value"]) for o in chosen if o["value"] is not None]
         if q["kind"] == "multiple":
-            return [text, MULTI_JOINER.join(str(v) for v in values)]
+            return [text, MULTI_JOINER.join(str(v) for v in values) or None]
         return [text, values[0] if values else None]
 
 
@@ -249,76 +249,13 @@ def _width(text: str) -> int:
     return max(8, min(50, wide + 2))
 
 
-# The summary: every figure with its value and definition, then per-question counts and shares.
-FIGURE_LABELS = {
-    "issued": "发放份数", "form_views": "问卷页面打开次数", "returned": "回收份数",
-    "valid": "有效份数", "invalid": "无效份数", "return_rate": "回收率",
-    "valid_rate": "问卷有效率", "effective_return_rate": "有效回收率", "satisfied": "满意人数",
-    "n": "满意率样本量", "satisfaction_rate": "满意率",
-    "satisfaction_rate_question": "总体满意度题满意率",
-    "satisfaction_rate_scale_mean": "各量表题平均满意率", "satisfaction_index": "满意度指数",
-    "population": "总体人数", "margin_of_error": "误差范围",
-    "margin_of_error_p50": "误差范围（按 p = 50%）",
-}
-_RATES = {"return_rate", "valid_rate", "effective_return_rate", "satisfaction_rate",
-          "satisfaction_rate_question", "satisfaction_rate_scale_mean", "margin_of_error",
-          "margin_of_error_p50"}
-
-
-def _figure_rows(figures: dict) -> Iterator[list]:
-    definitions, absent = figures["definitions"], figures["absent"]
-    for key, label in FIGURE_LABELS.items():
-        value = figures.get(key)
-        explained = definitions.get(key, "") if value is not None else absent.get(key, "")
-        yield [label, _number(value), _shown(key, value), explained]
-        ci = figures.get(f"{key}_ci95")
-        if key in _RATES and ci:
-            yield [f"{label} 95% 置信区间", None,
-                   f"{format_percent(ci[0])} – {format_percent(ci[1])}",
-                   definitions.get(f"{key}_ci95", "")]
-    need = figures["sample_size_needed"]
-    yield ["±5% 精度所需有效问卷数", need["p50"], f"{need['p50']}（按 p = 50%）",
-           definitions.get("sample_size_needed", "")]
-
-
-def _shown(key: str, value) -> str:
-    if value is None:
-        return "—"
-    return format_percent(value) if key in _RATES else str(_number(value))
-
-
-def _question_rows(figures: dict) -> Iterator[list]:
-    for q in figures["questions"]:
-        head = [q["position"], q["text"], KIND_TEXT.get(q["kind"], q["kind"])]
-        for o in q["options"]:
-            yield head + [o["label"], _number(o["value"]), "是" if o["satisfied"] else "",
-                          o["count"], o["share"]]
-        yield head + ["（本题有效回答）", None, "", q["answered"], None]
-        if q["kind"] == "scale":
-            yield head + ["（满意率）", None, "", q["satisfied"], q["satisfaction_rate"]]
-            yield head + ["（满意度指数）", _number(q["satisfaction_index"]), "", None, None]
-
-
-def summary_tables(figures: dict) -> list[Table]:
-    """The summary as three tables: figures, per-question counts, responses per day."""
-    return [
-        Table("统计指标", ["指标", "数值", "显示", "计算口径与说明"], _figure_rows(figures),
-              widths=[26, 12, 24, 90]),
-        Table("各题统计", ["题号", "题目", "题型", "选项", "分值", "计为满意", "人数", "占比"],
-              _question_rows(figures), percent_columns=frozenset({7}),
-              widths=[6, 40, 8, 18, 8, 8, 10, 10]),
-        Table("每日回收", ["日期", "回收", "有效"],
-              ([d["date"], d["returned"], d["valid"]] for d in figures["per_day"]),
-              widths=[14, 10, 10]),
-    ]
-
-
 def export_tables(db, survey: dict, questions: list[dict], fmt: str, *, values: bool = False
                   ) -> list[Table]:
     if fmt in ("csv", "xlsx"):
         return [raw_table(db, survey, questions, values=values)]
     if fmt in ("summary-csv", "summary-xlsx"):
         from .store.tallies import survey_figures
+        from .summary_export import summary_tables  # it builds on this module's Table
         return summary_tables(survey_figures(db, survey))
     raise ExportError(f"不支持的导出格式：{fmt}")
 

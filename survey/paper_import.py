@@ -104,7 +104,8 @@ def template_xlsx(title: str, questions: list[dict]) -> bytes:
             check = DataValidation(type="list", allow_blank=True, showErrorMessage=True,
                                    errorStyle="warning",
                                    formula1=f"'可选答案'!${letter}$2:${letter}${last}",
-                                   errorTitle="请核对选项", error="请从下拉列表中选择；填写分值可忽略本提示")
+                                   errorTitle="请核对选项",
+                                   error="请从下拉列表中选择；填写分值可忽略本提示")
             check.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
             entry.add_data_validation(check)
     notes = wb.create_sheet("填写说明")

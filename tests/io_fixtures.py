@@ -2,8 +2,6 @@
 with every question kind, and answers recorded through the real response path."""
 import itertools
 
-import pytest
-
 from survey.core.questionnaire import scale_options
 from survey.store import accounts, initialise
 from survey.store import surveys as survey_store
@@ -52,8 +50,8 @@ def answer(db, survey, questions, *, level=0, business=0, channels=(), text=None
     return response_id
 
 
-@pytest.fixture
-def store_db(tmp_path):
+def fresh_store(tmp_path):
+    """A migrated store database in tmp_path, closed afterwards (used as a fixture body)."""
     db = initialise(tmp_path / "survey.db")
     yield db
     db.conn.close()

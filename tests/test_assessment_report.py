@@ -15,8 +15,7 @@ from survey.store import assessments as store
 from survey.store.assessment_seed import create_seed_assessment
 from survey.store.assessment_view import build_view
 
-from .assessment_fixtures import (answer, department, issue, make_survey, new_assessment,
-                                  row_named, store_db)
+from .assessment_fixtures import answer, department, issue, make_survey, new_assessment, row_named, store_db
 
 DEPARTMENT = "信阳市平桥区人力资源和社会保障局"
 

@@ -15,8 +15,7 @@ from survey.store import assessments as store
 from survey.store.assessment_seed import create_seed_assessment
 from survey.store.assessment_view import build_view, snapshot
 
-from .assessment_fixtures import (answer, department, make_survey, new_assessment, row_named,
-                                  store_db)
+from .assessment_fixtures import answer, department, make_survey, new_assessment, row_named, store_db
 
 
 @pytest.fixture
@@ -193,7 +192,8 @@ def test_budget_block_scores_the_linked_indicator(db):
     assert adjustment.score == Decimal("0.00")  # 20 points of adjustment at 5% each
 
 
-@pytest.mark.parametrize("text, message", [("-5", "不能为负数"), ("abc", "必须是数值"), ("1e999", "超出可计算的范围"), ("NaN", "有限")])
+@pytest.mark.parametrize("text, message", [("-5", "不能为负数"), ("abc", "必须是数值"),
+                                           ("1e999", "超出可计算的范围"), ("NaN", "有限")])
 def test_bad_amounts_are_refused_in_chinese(text, message):
     with pytest.raises(BudgetError, match=message):
         parse_amount(text, "年初数")

@@ -114,3 +114,30 @@ def test_questions_with_the_same_text_keep_their_own_bars():
     fig = charts.question_levels_chart(figures, charts.chart_font())
     assert len(fig.axes[0].patches) == 2 * 5
     assert len(fig.axes[0].get_yticklabels()) == 2
+
+
+@pytest.fixture
+def fresh_font_choice():
+    charts.cjk_font_path.cache_clear()
+    yield
+    charts.cjk_font_path.cache_clear()
+
+
+def test_without_a_system_font_the_bundled_one_is_used(monkeypatch, fresh_font_choice):
+    monkeypatch.setattr(charts, "system_font_path", lambda: None)
+    assert charts.cjk_font_path() == charts.bundled_font_path()
+
+
+def test_a_system_simhei_is_never_chosen(tmp_path, monkeypatch, fresh_font_choice):
+    simhei = tmp_path / "SimHei.ttf"
+    simhei.write_bytes(b"not really a font")
+    monkeypatch.setattr(charts, "SYSTEM_FONT_FILES", (str(simhei),))
+    assert charts.system_font_path() is None
+    assert charts.cjk_font_path() != simhei
+
+
+def test_no_font_at_all_is_a_chinese_error(monkeypatch, fresh_font_choice):
+    monkeypatch.setattr(charts, "system_font_path", lambda: None)
+    monkeypatch.setattr(charts, "bundled_font_path", lambda: None)
+    with pytest.raises(charts.ChartError, match="未找到中文字体"):
+        charts.cjk_font_path()

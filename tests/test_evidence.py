@@ -15,7 +15,13 @@ from survey import evidence
 from survey.evidence_verify import compare_with_database, verify_package
 from survey.store.responses import set_validity
 
-from .io_fixtures import answer, make_survey, store_db  # noqa: F401  (fixture)
+from .io_fixtures import answer, fresh_store, make_survey
+
+
+@pytest.fixture
+def store_db(tmp_path):
+    yield from fresh_store(tmp_path)
+
 
 TAMPER = settings(max_examples=40, deadline=None,
                   suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -187,3 +193,63 @@ def test_charts_are_included_as_png_when_available(package):
     pytest.importorskip("survey.charts")
     pngs = [c for n, c in _members(package).items() if n.startswith("charts/")]
     assert pngs and all(c.startswith(b"\x89PNG") for c in pngs)
+
+
+def _cli_package(app, runner, make_survey, tmp_path):
+    survey = make_survey()
+    with app.app_context():
+        from survey.db import get_db
+        from survey.store.responses import Submission, record_response
+        first = survey["questions"][0]
+        for i in range(3):
+            record_response(get_db(), survey, survey["questions"], Submission(
+                answers={first["id"]: [first["options"][i]["id"]]}, nonce=f"cli-{i}",
+                duration_seconds=30.0))
+    path = tmp_path / "材料包.zip"
+    built = runner.invoke(args=["evidence", str(survey["id"]), "-o", str(path)])
+    assert built.exit_code == 0, built.output
+    assert "3 份答卷" in built.output
+    return path
+
+
+def test_cli_verify_passes_an_intact_package(app, runner, make_survey, tmp_path):
+    path = _cli_package(app, runner, make_survey, tmp_path)
+    result = runner.invoke(args=["verify", str(path)])
+    assert result.exit_code == 0 and "核验通过" in result.output
+    live = runner.invoke(args=["verify", "--against-db", str(path)])
+    assert live.exit_code == 0 and "与当前数据库的状态完全一致" in live.output
+
+
+def test_cli_verify_names_the_altered_file_and_fails(app, runner, make_survey, tmp_path):
+    path = _cli_package(app, runner, make_survey, tmp_path)
+    members = _members(path.read_bytes())
+    members["summary.csv"] = members["summary.csv"].replace(b"3", b"4", 1)
+    path.write_bytes(_repack(members))
+    result = runner.invoke(args=["verify", str(path)])
+    assert result.exit_code == 1
+    assert "问题：文件 summary.csv 被改动：SHA-256 与清单不符" in result.output
+    assert "核验未通过：发现 1 处问题" in result.output
+
+
+def test_linked_assessments_bring_their_rules_and_score_derivations(surveyed):
+    records = pytest.importorskip("survey.store.assessments")
+    db, survey, _ = surveyed
+    assessment_id = records.create_assessment(db, survey["department_id"], 2024, "2024 年度自评",
+                                              template="dept-2022")
+    db.execute("UPDATE assessment_indicators SET survey_id = ?, figure = 'satisfaction_rate' "
+               "WHERE assessment_id = ? AND name LIKE '%满意度%' AND level = 3",
+               [survey["id"], assessment_id])
+    out = io.BytesIO()
+    manifest = evidence.build_package(db, survey, out)
+    scoring = json.loads(_members(out.getvalue())[f"assessments/{assessment_id}.json"])
+    linked = [i for i in scoring["indicators"]
+              if (i["linked_figure"] or {}).get("source") == "survey"]
+    assert linked and all(i["linked_figure"]["survey_id"] == survey["id"] for i in linked)
+    assert all(i["how_the_score_follows"] for i in linked)
+    assert "含 1 份关联自评的评分规则及每项得分的推导" in manifest["notes"]
+    assert verify_package(io.BytesIO(out.getvalue())).ok
+
+
+def test_without_linked_assessments_the_manifest_says_so(package):
+    manifest = json.loads(_members(package)["manifest.json"])
+    assert any("不含评分规则" in note for note in manifest["notes"])

@@ -12,7 +12,13 @@ from survey.core.screening import REASON_TEXT
 from survey.store.responses import set_validity
 from survey.store.tallies import survey_figures
 
-from .io_fixtures import answer, make_survey, store_db  # noqa: F401  (fixture)
+from .io_fixtures import answer, fresh_store, make_survey
+
+
+@pytest.fixture
+def store_db(tmp_path):
+    yield from fresh_store(tmp_path)
+
 
 DANGEROUS = ["=1+1", "+86 138", "-2", "@SUM(A1)", "\tindent", "\rreturn",
              "=HYPERLINK(\"http://x\")"]
@@ -150,7 +156,7 @@ def test_values_columns_follow_the_option_values(filled):
     db, survey, questions = filled
     header, *rows = _csv_rows(_export(db, survey, questions, "csv", values=True), "utf-8-sig")
     scale, _, multiple, _ = questions
-    values = {o["label"]: exports._number(o["value"]) for o in scale["options"]}
+    values = {o["label"]: exports.cell_number(o["value"]) for o in scale["options"]}
     col = header.index(f"{scale['position']}. {scale['text']}")
     assert header[col + 1] == f"{scale['position']}. 分值"
     answered = [r for r in rows if r[col]]
@@ -220,3 +226,45 @@ def test_any_free_text_survives_both_formats(store_db, texts):
     # XML turns a carriage return into a line feed; nothing else may change.
     assert [_unquote(c) for c in xlsx_cells] == [t.replace("\r\n", "\n").replace("\r", "\n")
                                                  for t in texts]
+
+
+def _app_survey(app, make_survey, texts=("=1+1", "好")):
+    survey = make_survey()
+    with app.app_context():
+        from survey.db import get_db
+        from survey.store.responses import Submission, record_response
+        for i, text in enumerate(texts):
+            record_response(get_db(), survey, survey["questions"], Submission(
+                answers={survey["questions"][-1]["id"]: text}, nonce=f"cli-{i}"))
+    return survey
+
+
+@pytest.mark.parametrize("fmt", list(exports.EXPORT_FORMATS))
+def test_cli_export_is_quiet_off_a_terminal(app, runner, make_survey, tmp_path, fmt):
+    survey = _app_survey(app, make_survey)
+    out = tmp_path / f"out.{fmt}"
+    result = runner.invoke(args=["export", str(survey["id"]), "--format", fmt, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert out.stat().st_size > 0
+    if fmt == "csv":
+        rows = _csv_rows(out.read_bytes(), "utf-8-sig")
+        assert [r[-1] for r in rows[1:]] == ["'=1+1", "好"]
+
+
+def test_cli_export_shows_progress_on_a_terminal(app, runner, make_survey, tmp_path,
+                                                 monkeypatch):
+    from survey.cli import data
+    monkeypatch.setattr(data, "_interactive", lambda: True)
+    survey = _app_survey(app, make_survey)
+    out = tmp_path / "out.csv"
+    result = runner.invoke(args=["export", survey["token"], "--encoding", "gb18030", "--values",
+                                 "-o", str(out)])
+    assert result.exit_code == 0 and "正在导出" in result.output and "已导出到" in result.output
+    assert _csv_rows(out.read_bytes(), "gb18030")[0][8] == "1. 分值"
+
+
+def test_cli_export_of_an_unknown_survey_fails_in_chinese(runner, tmp_path):
+    result = runner.invoke(args=["export", "9999", "-o", str(tmp_path / "x.csv")])
+    assert result.exit_code != 0 and "找不到问卷：9999" in result.output
+    assert not (tmp_path / "x.csv").exists()

@@ -8,12 +8,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey import exports, paper_import
-from survey.paper_import import (ImportFileError, ImportValidationError, column_header,
-                                 import_file, plan_import, template_csv, template_xlsx)
+from survey.paper_import import (
+    ImportFileError,
+    ImportValidationError,
+    column_header,
+    import_file,
+    plan_import,
+    template_csv,
+    template_xlsx,
+)
 from survey.store import StoreError
 from survey.store import imports as import_store
 
-from .io_fixtures import make_survey, store_db  # noqa: F401  (fixture)
+from .io_fixtures import fresh_store, make_survey
+
+
+@pytest.fixture
+def store_db(tmp_path):
+    yield from fresh_store(tmp_path)
+
 
 LIMIT = 1024 * 1024
 
@@ -91,7 +104,7 @@ def test_import_then_export_gives_the_same_answers(paper, kind):
     rows = [list(r) for r in table.rows]
     assert [r[7:] for r in rows] == [
         ["非常满意", "社会保险", "网站；海报", "很方便"],
-        ["非常满意", "就业创业", "", ""],  # '100' matched the option's value
+        ["非常满意", "就业创业", None, None],  # '100' matched the option's value
         ["不满意", "其他", "朋友介绍", "=1+2"]]
     assert {(r[2], r[3], r[4]) for r in rows} == {("纸质问卷", "窗口 3", None)}
 
@@ -117,13 +130,13 @@ def _problems(paper, name: str, data: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize("row, expected", [
-    (["很满意", "社会保险", "", ""], "第 2 行，A 列“1. 总体来说您是否满意？”：“很满意”不是该题的选项"),
+    (["很满意", "社会保险", "", ""], "A 列“1. 总体来说您是否满意？”：“很满意”不是该题的选项"),
     (["", "社会保险", "", ""], "第 2 行，A 列“1. 总体来说您是否满意？”：必答题未作答"),
     (["满意", "", "", ""], "第 2 行，B 列“2. 办理的业务”：必答题未作答"),
     (["满意", "社会保险；其他", "", ""], "B 列“2. 办理的业务”：该题为单选题，只能填一个选项"),
-    (["满意", "社会保险", "网站；电视", ""], "C 列“3. 您是如何了解到本服务的？”：“电视”不是该题的选项"),
-    (["55", "社会保险", "", ""], "“55”不是该题的选项（可填：非常满意、满意、基本满意、不满意、非常不满意，"
-                                 "或分值 100、80、60、40、20）"),
+    (["满意", "社会保险", "网站；电视", ""], "C 列“3. 您是如何了解到本服务的？”：“电视”不是"),
+    (["55", "社会保险", "", ""], "“55”不是该题的选项（可填：非常满意、满意、基本满意、不满意、"
+                                 "非常不满意，或分值 100、80、60、40、20）"),
     (["满意", "社会保险", "", "长" * 1001], "意见建议最多 1000 字"),
 ])
 def test_a_bad_answer_names_row_and_column_and_imports_nothing(paper, row, expected):
@@ -141,10 +154,11 @@ def test_every_problem_is_listed_at_once(paper):
 
 
 @pytest.mark.parametrize("change, expected", [
-    (lambda h: ["题目一", *h[1:]], ["A 列“题目一”：不是本问卷的题目", "缺少列“1. 总体来说您是否满意？”"]),
+    (lambda h: ["题目一", *h[1:]], ["A 列“题目一”：不是本问卷的题目", "缺少列“1. 总体来说"]),
     (lambda h: h[:-1], ["缺少列“4. 意见建议”"]),
     (lambda h: [*h, "备注"], ["E 列“备注”：不是本问卷的题目"]),
-    (lambda h: [*h[:3], h[0]], ["D 列“1. 总体来说您是否满意？”：与前面的列重复", "缺少列“4. 意见建议”"]),
+    (lambda h: [*h[:3], h[0]], ["D 列“1. 总体来说您是否满意？”：与前面的列重复",
+                                "缺少列“4. 意见建议”"]),
 ])
 def test_wrong_missing_or_extra_columns_are_named(paper, change, expected):
     _, _, questions = paper
@@ -193,7 +207,8 @@ def test_the_same_file_twice_is_refused(paper):
     db, survey, questions = paper
     data = _csv([_header(questions), *GOOD_ROWS])
     import_file(db, survey, questions, "第一批.csv", data, max_bytes=LIMIT)
-    with pytest.raises(import_store.DuplicateImportError, match="已于 .* 导入过（3 份，文件名 第一批.csv）"):
+    with pytest.raises(import_store.DuplicateImportError,
+                       match="已于 .* 导入过（3 份，文件名 第一批.csv）"):
         import_file(db, survey, questions, "改了名字.csv", data, max_bytes=LIMIT)
     assert _stored(db, survey["id"]) == (3, 1)
 
@@ -243,11 +258,26 @@ def test_any_valid_file_round_trips(store_db, rows, as_value):
                              filename="a.csv")
     exported = [r[7:] for r in exports.raw_table(store_db, survey, questions).rows]
     assert exported == [[scale["options"][lv]["label"], single["options"][b]["label"],
-                         "；".join(multiple["options"][i]["label"] for i in sorted(m)), t]
-                        for lv, b, m, t in rows]
+                         "；".join(multiple["options"][i]["label"] for i in sorted(m)) or None,
+                         t or None] for lv, b, m, t in rows]
 
 
 def test_problem_text_reads_as_chinese():
     problem = paper_import.ImportProblem(3, "B 列“2. 办理的业务”", "必答题未作答")
     assert str(problem) == "第 3 行，B 列“2. 办理的业务”：必答题未作答"
     assert str(paper_import.ImportProblem(None, None, "文件是空的")) == "文件是空的"
+
+
+def test_cli_import_paper_lists_problems_or_imports(app, runner, make_survey, tmp_path):
+    survey = make_survey()
+    header = [column_header(q) for q in survey["questions"]]
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_bytes(_csv([header, ["很好"] * 8 + ["", ""]]))
+    good.write_bytes(_csv([header, ["满意"] * 8 + ["其他", "无"]]))
+    refused = runner.invoke(args=["import-paper", str(survey["id"]), str(bad)])
+    assert refused.exit_code != 0
+    assert refused.output.count("“很好”不是该题的选项") == 8 and "未导入任何答卷" in refused.output
+    done = runner.invoke(args=["import-paper", str(survey["id"]), str(good), "--channel", "窗口"])
+    assert done.exit_code == 0 and "已导入 1 份纸质问卷，其中有效 1 份" in done.output
+    again = runner.invoke(args=["import-paper", str(survey["id"]), str(good)])
+    assert again.exit_code != 0 and "不能重复导入" in again.output

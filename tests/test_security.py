@@ -234,8 +234,9 @@ def test_cookies_are_secure_over_https(app, make_survey):
     https = "https://localhost"
     form = client.get(f"/s/{survey['token']}", base_url=https)
     page = client.get("/staff/login", base_url=https).get_data(as_text=True)
-    login_response = client.post("/staff/login", base_url=https, data={
-        "username": "alice", "password": PASSWORD, "csrf_token": csrf_token_from(page)})
+    login_response = client.post(
+        "/staff/login", base_url=https, headers={"Referer": f"{https}/staff/login"},
+        data={"username": "alice", "password": PASSWORD, "csrf_token": csrf_token_from(page)})
     for response, name in ((form, "sv_device"), (login_response, "session")):
         cookie = _set_cookie(response, name)
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie

@@ -87,8 +87,8 @@ class RuleEditor:
                                 default="<=")
     ded_fraction = SelectField("不足 1 个百分点", choices=choices(DeductionPerPointRule.FRACTIONS),
                                default="pro_rata")
-    bands_key = SelectField("档次界限", choices=choices({
-        "at_least": "实际值不低于界限（≥），从高到低填写", "at_most": "实际值不高于界限（≤），从低到高填写"}), default="at_least")
+    bands_key = SelectField("档次界限", default="at_least", choices=choices({
+        "at_least": "实际值不低于界限（≥），从高到低填写", "at_most": "实际值不高于界限（≤），从低到高填写"}))
     bands = FieldList(FormField(BandRow), min_entries=BAND_ROWS, max_entries=BAND_ROWS)
     qual_tier = SelectField("评定档次", choices=choices({k: v[0] for k, v in TIERS.items()}),
                             default="achieved")
@@ -163,7 +163,7 @@ class RuleEditor:
 
     def _fill_bands(self, rule: BandsRule) -> None:
         self.bands_key.data = rule.key
-        for row, band in zip(self.bands, rule.bands):
+        for row, band in zip(self.bands, rule.bands[:BAND_ROWS], strict=False):
             row.bound.data = fmt_percent_short(band.bound)
             if band.points is not None:
                 row.kind.data, row.value.data = "score", fmt_number(band.points)

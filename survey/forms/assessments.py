@@ -3,8 +3,16 @@ the budget block, the 年度履职目标 block, explanations, finalising and reo
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, FieldList, FormField, HiddenField, IntegerField,
-                     SelectField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.meta import DefaultMeta
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 

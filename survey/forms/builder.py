@@ -6,15 +6,23 @@ and times and stored as ISO UTC.
 import datetime as dt
 
 from flask_wtf import FlaskForm
-from wtforms.meta import DefaultMeta
-from wtforms import (BooleanField, DateField, DecimalField, IntegerField, RadioField,
-                     SelectField, StringField, TextAreaField, TimeField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
+from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..core.figures import VALUE_PRESETS
 from ..core.questionnaire import SATISFIED_LEVELS, SURVEY_TEMPLATES
-from ..core.screening import ScreeningRules
+from ..core.screening import ScreeningRules, ScreeningRulesError
 from ..public import CHANNEL_MAX
 from ..store.builder import SurveySettings
 from ..store.surveys import DEDUPE_POLICIES
@@ -135,10 +143,14 @@ class SettingsForm(ChineseForm):
     straightlining = BooleanField("量表题全部选同一项的视为无效（至少 8 道量表题时生效）")
     dedupe_policy = RadioField("重复答卷", choices=_choices(DEDUPE_POLICIES),
                                validators=[InputRequired("请选择")])
-    opens_date = DateField("开始日期", validators=[Optional()], invalid_value_message="日期格式应为 2024-03-01")
-    opens_time = TimeField("开始时间", validators=[Optional()], invalid_value_message="时间格式应为 08:30")
-    closes_date = DateField("截止日期", validators=[Optional()], invalid_value_message="日期格式应为 2024-12-31")
-    closes_time = TimeField("截止时间", validators=[Optional()], invalid_value_message="时间格式应为 17:30")
+    opens_date = DateField("开始日期", validators=[Optional()],
+                           invalid_value_message="日期格式应为 2024-03-01")
+    opens_time = TimeField("开始时间", validators=[Optional()],
+                           invalid_value_message="时间格式应为 08:30")
+    closes_date = DateField("截止日期", validators=[Optional()],
+                            invalid_value_message="日期格式应为 2024-12-31")
+    closes_time = TimeField("截止时间", validators=[Optional()],
+                            invalid_value_message="时间格式应为 17:30")
     population = IntegerField("服务对象总数（可选，用于计算误差范围）", validators=[
         Optional(), NumberRange(1, 10**9, "请输入正整数")], invalid_value_message="请输入整数")
 
@@ -184,7 +196,10 @@ class SettingsForm(ChineseForm):
 def settings_data(survey: dict) -> dict:
     """The settings form's initial values from a stored survey."""
     settings = survey["settings"]
-    rules = ScreeningRules.from_dict(settings.get("screening"))
+    try:
+        rules = ScreeningRules.from_dict(settings.get("screening"))
+    except ScreeningRulesError:
+        rules = ScreeningRules()  # unreadable stored rules: offer the defaults to save over them
     opens_date, opens_time = from_utc_iso(survey["opens_at"])
     closes_date, closes_time = from_utc_iso(survey["closes_at"])
     question = settings.get("headline_question_id")

@@ -4,13 +4,20 @@ import re
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, IntegerField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField, widgets)
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
-                                ValidationError)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..core.cases import (APPEAL_KINDS, DEFAULT_LEVELS, CaseSettings, callback_consent_text)
+from ..core.cases import APPEAL_KINDS, DEFAULT_LEVELS, CaseSettings, callback_consent_text
 from ..core.figures import SCALE_LABELS
 from ..core.workdays import MAX_WORKING_DAYS
 from .public import clean_text

@@ -1,13 +1,12 @@
 """Staff pages that change an assessment: an indicator (fields, rule, link), its actual in the
 workspace, adding / moving / removing indicators, the budget block, the 年度履职目标 block, and
 the live preview the workspace script asks for while an actual is being typed."""
-from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 
 from ..assessment_text import percent
 from ..auth import department_id, login_required
 from ..db import get_db
-from ..forms.assessments import (ActualForm, AddIndicatorForm, BudgetForm, GoalsForm,
-                                 IndicatorForm)
+from ..forms.assessments import ActualForm, AddIndicatorForm, BudgetForm, GoalsForm, IndicatorForm
 from ..store import StoreError
 from ..store import assessment_indicators as tree
 from ..store import assessments as store
@@ -29,7 +28,6 @@ def _draft(assessment_id: int):
 def _row(assessment: dict, indicator_id: int) -> dict:
     row = tree.get_row(get_db(), assessment["id"], indicator_id)
     if row is None:
-        from flask import abort
         abort(404)
     return row
 

@@ -4,7 +4,7 @@ Editing the tree, the budget block and the goals is in assessment_edit.py."""
 import datetime as dt
 from decimal import Decimal
 
-from flask import (Response, abort, flash, g, redirect, render_template, request, url_for)
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
 from ..assessment_report import annex_rows, shown_actual, target_shown, workbook_bytes
 from ..assessment_text import percent, points, report_text
@@ -14,9 +14,17 @@ from ..core.budget import fmt_money
 from ..core.rule_values import fmt_number
 from ..db import get_db
 from ..forms.assessment_rules import choices
-from ..forms.assessments import (ActualForm, AddIndicatorForm, BudgetForm, ExplainForm,
-                                 FinaliseForm, NewAssessmentForm, ReopenForm, SettingsForm,
-                                 bands_text)
+from ..forms.assessments import (
+    ActualForm,
+    AddIndicatorForm,
+    BudgetForm,
+    ExplainForm,
+    FinaliseForm,
+    NewAssessmentForm,
+    ReopenForm,
+    SettingsForm,
+    bands_text,
+)
 from ..store import StoreError
 from ..store import assessments as store
 from ..store.assessment_view import build_view, link_text, snapshot
@@ -171,7 +179,8 @@ def assessment_finalise(assessment_id):
     form = FinaliseForm()
     if form.validate_on_submit():
         if view.unexplained and not form.acknowledge.data:
-            form.acknowledge.errors.append(f"尚有 {len(view.unexplained)} 项问题未说明，请先说明，或勾选此项确认仍要定稿")
+            form.acknowledge.errors.append(
+                f"尚有 {len(view.unexplained)} 项问题未说明，请先说明，或勾选此项确认仍要定稿")
         else:
             store.finalise(get_db(), assessment, snapshot(view, g.user), g.user["id"])
             flash(f"已定稿：总分 {view.total}，评价等级“{view.grade}”。数值（含问卷数值）已冻结。")
@@ -214,8 +223,9 @@ def _filename(assessment: dict, ext: str) -> str:
 @login_required
 def assessment_xlsx(assessment_id):
     view = build_view(get_db(), scoped_assessment(assessment_id))
-    return Response(workbook_bytes(view), headers={"Content-Disposition": _filename(view.assessment, "xlsx")},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return Response(workbook_bytes(view), mimetype=
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": _filename(view.assessment, "xlsx")})
 
 
 @bp.get("/assessments/<int:assessment_id>/text")

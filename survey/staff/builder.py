@@ -9,9 +9,17 @@ from ..core.figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES, format
 from ..core.questionnaire import QUESTION_KINDS, load_survey_template
 from ..core.screening import ScreeningRules
 from ..db import get_db
-from ..forms.builder import (HEADLINE_TEXT, CopySurveyForm, DeleteSurveyForm, IssuedForm,
-                             NewSurveyForm, ScaleSchemeForm, SettingsForm, local_text,
-                             settings_data)
+from ..forms.builder import (
+    HEADLINE_TEXT,
+    CopySurveyForm,
+    DeleteSurveyForm,
+    IssuedForm,
+    NewSurveyForm,
+    ScaleSchemeForm,
+    SettingsForm,
+    local_text,
+    settings_data,
+)
 from ..store import StoreError
 from ..store import builder as store
 from ..store import surveys as survey_store
@@ -118,8 +126,9 @@ def survey(survey_id):
         "staff/survey_overview.html", survey, "overview", returned=returned, valid=valid,
         issued=issued_count(db, survey_id), public_url=public_url(survey["token"]),
         questions=survey_store.questionnaire(db, survey_id), siblings=siblings,
-        copy_form=copy_form, summary=_settings_summary(survey), opens=local_text(survey["opens_at"]),
-        closes=local_text(survey["closes_at"]), accepting=survey_store.is_accepting(survey))
+        copy_form=copy_form, summary=_settings_summary(survey),
+        opens=local_text(survey["opens_at"]), closes=local_text(survey["closes_at"]),
+        accepting=survey_store.is_accepting(survey))
 
 
 def _next_title(title: str, year: int | None, next_year: int | None) -> str:

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from ..auth import admin_required, department_id, login_required
 from ..core.cases import CaseSettings
 from ..core.errors import DomainError
+from ..core.figure_text import format_percent
 from ..core.workdays import national_calendar, year_arrangement
 from ..db import get_db
 from ..errors import render_error
@@ -17,7 +18,7 @@ from ..store import StoreError
 from ..store import cases as case_store
 from ..store import surveys as survey_store
 from ..store import workdays as workday_store
-from ..store.case_reports import today
+from ..store.case_reports import case_figures, today
 from . import bp, scoped_survey
 
 ADMIN_ONLY = "只有部门管理员可以修改该设置"
@@ -65,8 +66,9 @@ def case_settings(survey_id):
             return redirect(url_for("staff.case_settings", survey_id=survey_id), 303)
     stale = sorted(set(current.question_ids or ()) - {q["id"] for q in scale})
     return render_template("staff/cases_settings.html", survey=survey, form=form,
-                           settings=current, problem=problem,
-                           stale=stale), 422 if form.is_submitted() else 200
+                           settings=current, problem=problem, stale=stale,
+                           figures=case_figures(get_db(), survey_id)["total"],
+                           format_percent=format_percent), 422 if form.is_submitted() else 200
 
 
 @bp.route("/cases/workdays", methods=["GET", "POST"])

@@ -6,8 +6,14 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
 from ..auth import department_id, login_required
-from ..core.cases import (ACTIONS, APPEAL_KINDS, EVENT_NAMES, STATUSES, CasePermissionError,
-                          CaseSettings, available_actions)
+from ..core.cases import (
+    ACTIONS,
+    APPEAL_KINDS,
+    EVENT_NAMES,
+    STATUSES,
+    CasePermissionError,
+    available_actions,
+)
 from ..core.errors import DomainError
 from ..core.figure_text import format_percent
 from ..core.screening import REASON_TEXT
@@ -98,8 +104,8 @@ def _detail_page(case: dict, failed: dict | None = None, status: int = 200):
     db = get_db()
     contact = case_store.contact(db, case["id"]) if _may_see_contact(case) else None
     if contact:
-        audit(db, "case.contact_view", department_id=department_id(),
-                         user_id=g.user["id"], subject=case["id"])
+        audit(db, "case.contact_view", department_id=department_id(), user_id=g.user["id"],
+              subject=case["id"])
     calendar = department_calendar(db, department_id())
     opened, due = dt.date.fromisoformat(case["opened_day"]), dt.date.fromisoformat(case["due_day"])
     return render_template(
@@ -130,11 +136,9 @@ def case_step(case_id, action):
     if action == "assign":
         _assignee_choices(form, case)
     if form.validate_on_submit():
-        step = case_store.Step(action, form.text.data or "",
-                               assignee_id=getattr(form, "assignee_id", None) and
-                               form.assignee_id.data,
-                               appeal_kind=getattr(form, "appeal_kind", None) and
-                               form.appeal_kind.data)
+        data = form.data
+        step = case_store.Step(action, data["text"] or "", assignee_id=data.get("assignee_id"),
+                               appeal_kind=data.get("appeal_kind"))
         try:
             case_store.take_step(get_db(), case_id, g.user, step)
         except CasePermissionError as error:

@@ -161,6 +161,10 @@ def _import_file(survey, form):
 def io_entry(survey_id):
     survey = scoped_survey(survey_id)
     questions = questionnaire(get_db(), survey_id)
+    refusal = _entry_refusal(survey, questions)
+    if refusal:
+        flash(refusal)
+        return redirect(url_for("staff.io_data", survey_id=survey_id), 303)
     form = entry_form_class(questions)()
     if request.method == "GET":
         form.entry.data = new_entry_nonce()
@@ -169,8 +173,16 @@ def io_entry(survey_id):
         return _save_entry(survey, questions, form)
     status = 200 if request.method == "GET" else 422
     return render_template("staff/io_entry.html", survey=survey, tab="data", form=form,
-                           questions=questions, saved=request.args.get("saved"),
+                           questions=questions,
                            paper_count=import_store.paper_count(get_db(), survey_id)), status
+
+
+def _entry_refusal(survey, questions) -> str | None:
+    if survey["status"] == "draft":
+        return "问卷尚未开放（草稿），不能录入纸质问卷，请先开放问卷"
+    if not questions:
+        return "本问卷还没有题目，无法录入"
+    return None
 
 
 def _entry_complete_enough(form, questions) -> bool:
@@ -181,7 +193,7 @@ def _entry_complete_enough(form, questions) -> bool:
     if missing and not form.incomplete_ok.data:
         for q in missing:
             form[f"q{q['id']}"].errors.append(
-                "必答题未作答；如纸质问卷确实未答，请勾选下方“按不完整问卷保存”")
+                "必答题未作答；如纸质问卷确实未答，请勾选下方“仍然保存”")
         return False
     return True
 
@@ -192,11 +204,13 @@ def _save_entry(survey, questions, form):
             get_db(), survey, questions, form.answers(questions), nonce=form.entry.data or
             new_entry_nonce(), channel=form.channel.data or "", user_id=g.user["id"])
     except DuplicateSubmissionError as duplicate:
-        response_id = duplicate.response_id  # a double submit: the first save stands
+        flash(f"这份问卷已保存过（第 {duplicate.response_id} 号答卷），未重复保存。请录入下一份。")
     except StoreError as error:
         flash(str(error))
         return redirect(url_for("staff.io_data", survey_id=survey["id"]), 303)
-    return redirect(url_for("staff.io_entry", survey_id=survey["id"], saved=response_id,
+    else:
+        flash(f"第 {response_id} 号答卷已保存（{verdict.describe()}）。请录入下一份。")
+    return redirect(url_for("staff.io_entry", survey_id=survey["id"],
                             ch=form.channel.data or None), 303)
 
 

@@ -8,9 +8,8 @@ from ..auth import login_required
 from ..core.errors import DomainError
 from ..db import get_db
 from ..forms.questions import NewQuestionForm, OptionForm, QuestionForm, option_data
-from ..store import StoreError
+from ..store import StoreError, editor
 from ..store import builder as store
-from ..store import editor
 from ..store import surveys as survey_store
 from . import bp, scoped_survey
 from .builder import render_survey_page

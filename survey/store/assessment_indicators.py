@@ -8,6 +8,7 @@ import json
 import re
 
 from ..core.assessment import Indicator
+from ..core.rules import rule_from_json
 from . import StoreError, write_transaction
 from . import assessments as records
 from .util import dumps
@@ -156,7 +157,6 @@ def _shown(db, key: str, value):
     if value is None or value == "":
         return None
     if key == "rule":
-        from ..core.rules import rule_from_json
         return rule_from_json(value).describe()
     if key == "figure":
         return {**SURVEY_FIGURES, **BUDGET_FIGURES}.get(value, value)

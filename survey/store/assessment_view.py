@@ -9,16 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..core.assessment import (AssessmentResult, GradeBands, Indicator, LevelResult,
-                               evaluate, grade_bands_from_json)
+from ..core.assessment import AssessmentResult, GradeBands, Indicator, LevelResult, evaluate, grade_bands_from_json
 from ..core.assessment_checks import Finding
 from ..core.budget import BUDGET_KEY, BudgetSummary, reported_totals, summarise
 from ..core.figure_text import format_percent
 from ..core.rule_values import RuleError, fmt_percent, parse_actual, to_decimal
 from ..core.rules import rule_from_json
 from . import assessment_indicators as tree
-from .assessment_indicators import BUDGET_FIGURES, SURVEY_FIGURES
 from . import assessments as records
+from .assessment_indicators import BUDGET_FIGURES, SURVEY_FIGURES
 from .surveys import get_survey
 from .tallies import survey_figures
 from .util import iso, utc_now
@@ -181,6 +180,14 @@ def _finding_views(findings: list[Finding], numbers: dict, explained: dict) -> l
     return views
 
 
+def _finding_order(view: FindingView, rows: list[dict]) -> int:
+    """The budget block first, then the tree's order, then whole-tree findings (总分 ...)."""
+    if view.finding.key == BUDGET_KEY:
+        return -1
+    position = next((i for i, row in enumerate(rows) if row["id"] == view.indicator_id), None)
+    return len(rows) if position is None else position
+
+
 def _rule_text(rule: dict | None) -> str:
     if rule is None:
         return "未设置评分规则"
@@ -204,6 +211,7 @@ def build_view(db, assessment: dict, overrides: dict | None = None) -> Assessmen
                 + reported_totals(summary, assessment["budget"].get("reported", {})))
     numbers = {row["id"]: row["number"] for row in rows}
     views = _finding_views(findings, numbers, records.explanations(db, assessment["id"]))
+    views.sort(key=lambda v: _finding_order(v, rows))
     by_key = {item.indicator.key: item for item in result.indicators}
     row_views = []
     for row in rows:

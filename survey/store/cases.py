@@ -84,6 +84,10 @@ def contact(db, case_id: int) -> dict | None:
 def purge_expired_contacts(db, now: dt.datetime | None = None) -> int:
     """Delete every call-back number past its retention date; the case history notes it."""
     cutoff = iso(now or utc_now())
+    # Called on page views: take the write lock only when there is something to delete.
+    if not db.execute("SELECT 1 FROM callback_contacts WHERE expires_at <= ? LIMIT 1",
+                      [cutoff]).fetchone():
+        return 0
     with write_transaction(db):
         expired = [r[0] for r in db.execute(
             "SELECT case_id FROM callback_contacts WHERE expires_at <= ?", [cutoff])]

@@ -4,10 +4,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from survey.core.cases import (ACTIONS, ADMIN_ACTIONS, FINAL_STATUSES, STATUSES, CaseCounts,
-                               CasePermissionError, CaseProgress, CaseSettings, CaseSettingsError,
-                               CaseTransitionError, available_actions, callback_consent_text,
-                               case_rates, case_triggers, next_status, summarise_cases)
+from survey.core.cases import (
+    ACTIONS,
+    ADMIN_ACTIONS,
+    FINAL_STATUSES,
+    STATUSES,
+    CaseCounts,
+    CasePermissionError,
+    CaseProgress,
+    CaseSettings,
+    CaseSettingsError,
+    CaseTransitionError,
+    available_actions,
+    callback_consent_text,
+    case_rates,
+    case_triggers,
+    next_status,
+    summarise_cases,
+)
 from survey.core.figures import SCALE_LABELS
 
 
@@ -85,7 +99,7 @@ def test_case_triggers_follow_the_setting(settings, answers, expected):
 def test_a_case_opens_exactly_when_an_answer_in_scope_has_a_chosen_level(levels, chosen, scope):
     settings = CaseSettings(levels=tuple(chosen), question_ids=scope)
     found = case_triggers(settings, _questions(), _answers(*levels))
-    in_scope = [SCALE_LABELS[lv] for qid, lv in zip((1, 2), levels) if scope is None or qid in scope]
+    in_scope = [SCALE_LABELS[lv] for qid, lv in zip((1, 2), levels, strict=True) if scope is None or qid in scope]
     assert bool(found) == any(label in chosen for label in in_scope)
 
 

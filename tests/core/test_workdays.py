@@ -9,10 +9,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from survey.core.workdays import (Period, WorkdayCalendar, WorkdayDataError, WorkdayOverride,
-                                  add_working_days, calendar_from_data, data_from_package,
-                                  national_calendar, uncovered_years, working_days_between,
-                                  year_arrangement)
+from survey.core.workdays import (
+    Period,
+    WorkdayCalendar,
+    WorkdayDataError,
+    WorkdayOverride,
+    add_working_days,
+    calendar_from_data,
+    data_from_package,
+    national_calendar,
+    uncovered_years,
+    working_days_between,
+    year_arrangement,
+)
 
 D = dt.date.fromisoformat
 CAL = national_calendar()

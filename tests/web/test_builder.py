@@ -436,3 +436,28 @@ def test_tabs_link_every_builder_page(client, auth, make_survey):
 def test_local_times_round_trip_to_the_minute(day, time):
     time = time.replace(second=0, microsecond=0)
     assert from_utc_iso(to_utc_iso(day, time, end_of_day=False)) == (day, time)
+
+
+def test_delete_refused_when_another_record_still_refers_to_the_survey(app, client, auth,
+                                                                      make_survey):
+    survey = make_survey(status="draft")
+    with app.app_context():
+        db = get_db()
+        db.execute("CREATE TABLE holds (survey_id INTEGER REFERENCES surveys(id))")
+        db.execute("INSERT INTO holds VALUES (?)", [survey["id"]])
+    auth.login()
+    response = post(client, auth, f"/staff/surveys/{survey['id']}/delete", {})
+    assert response.status_code == 422
+    assert "已被其他记录" in response.get_data(as_text=True)
+    assert stored(app, survey["id"]) is not None
+    assert query(app, "SELECT count(*) FROM audit_log WHERE action = 'survey.delete'") == [(0,)]
+
+
+def test_settings_page_survives_unreadable_stored_rules(app, client, auth, make_survey):
+    survey = make_survey()
+    with app.app_context():
+        get_db().execute("UPDATE surveys SET settings = json_set(settings, '$.screening',"
+                         " json('{\"nosuch\": 1}')) WHERE id = ?", [survey["id"]])
+    auth.login()
+    for suffix in ("/settings", "/manage"):
+        assert client.get(f"/staff/surveys/{survey['id']}{suffix}").status_code == 200

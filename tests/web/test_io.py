@@ -194,6 +194,8 @@ def test_a_draft_survey_refuses_paper(app, client, auth, make_survey):
     auth.login()
     response = _upload(client, auth, survey, _template_csv(survey, [_paper_row(survey)]))
     assert response.status_code == 422 and "草稿" in response.get_data(as_text=True)
+    entry = client.get(f"/staff/surveys/{survey['id']}/entry", follow_redirects=True)
+    assert "不能录入纸质问卷" in entry.get_data(as_text=True)
 
 
 def test_templates_download_with_the_questions(client, auth, make_survey):
@@ -226,14 +228,15 @@ def test_entry_saves_one_questionnaire_after_another(app, client, auth, make_sur
     survey = make_survey()
     auth.login()
     response, data = _entry(client, auth, survey, {"scale": "2", "single": "1", "text": "好"})
-    assert response.status_code == 303 and "saved=" in response.headers["Location"]
-    client.post(f"/staff/surveys/{survey['id']}/entry", data=data)  # a double submit
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "号答卷已保存（有效）" in page and "已录入 1 份" in page
+    again = client.post(f"/staff/surveys/{survey['id']}/entry", data=data)  # a double submit
+    assert "已保存过" in client.get(again.headers["Location"]).get_data(as_text=True)
     with app.app_context():
         rows = list(get_db().query("SELECT r.source, s.valid FROM responses r "
                                    "JOIN screening s ON s.response_id = r.id"))
     assert rows == [{"source": "paper", "valid": 1}]
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "已保存" in page and "已录入 1 份" in page
 
 
 def test_an_incomplete_entry_needs_confirming_and_is_screened_invalid(app, client, auth,
@@ -246,6 +249,8 @@ def test_an_incomplete_entry_needs_confirming_and_is_screened_invalid(app, clien
     assert _counts(app, survey["id"]) == (0, 0)
     confirmed, _ = _entry(client, auth, survey, {"single": "1"}, incomplete_ok="y")
     assert confirmed.status_code == 303
+    shown = client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    assert "已保存（无效：必答题未答完）" in shown
     with app.app_context():
         reasons = get_db().execute("SELECT valid, reasons FROM screening").fetchone()
     assert tuple(reasons) == (0, '["incomplete"]')
@@ -280,7 +285,8 @@ def test_tokens_are_for_admins_only(client, auth):
 
 def test_another_department_cannot_revoke_a_token(app, client, auth):
     auth.login()
-    client.post("/staff/api-tokens", data={"name": "甲", "csrf_token": auth.csrf("/staff/api-tokens")})
+    client.post("/staff/api-tokens",
+                data={"name": "甲", "csrf_token": auth.csrf("/staff/api-tokens")})
     client.post("/staff/logout", data={"csrf_token": auth.csrf("/staff/api-tokens")})
     auth.login("mallory")
     response = client.post("/staff/api-tokens/1/revoke",

@@ -2,8 +2,8 @@
 (zxing-cpp) and must give back the survey's absolute public URL with its channel tag."""
 import io
 import re
-from pathlib import Path
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
