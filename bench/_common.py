@@ -86,13 +86,12 @@ class Server:
     def start(self) -> "Server":
         self.port = self.port or free_port()
         self.log_path = self.log_path or self.instance.parent / f"serve-{self.port}.log"
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [*survey_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", str(self.workers)],
-            env=survey_env(self.instance, **self.settings), stdout=log, stderr=log,
-            start_new_session=True)
-        log.close()
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [*survey_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(self.workers)],
+                env=survey_env(self.instance, **self.settings), stdout=log, stderr=log,
+                start_new_session=True)
         self._wait_ready()
         return self
 

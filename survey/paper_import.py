@@ -146,10 +146,12 @@ def _decode(data: bytes) -> str:
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(_decode(data), newline=""))
     try:
-        return [row for row in csv.reader(io.StringIO(_decode(data), newline=""))]
-    except csv.Error as error:
-        raise ImportFileError(f"CSV 格式错误：{error}") from None
+        return list(reader)
+    except csv.Error:  # an unclosed quote, or one cell longer than csv allows
+        raise ImportFileError(f"CSV 格式错误，第 {reader.line_num} 行无法读取："
+                              "请检查引号是否成对，或改用 Excel 模板") from None
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:

@@ -9,15 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey import create_app
 from survey.db import get_db
 from survey.forms.public import new_ticket
 from survey.store import accounts
 from survey.store import surveys as survey_store
 
 from .checks import incomplete_responses
-from .conftest import PASSWORD, Auth, csrf_token_from
-from .world import HOSTILE, build_path, build_world, routes
+from .conftest import Auth, csrf_token_from
+from .world import HOSTILE, build_path, make_site, routes
 
 FUZZ = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -145,25 +144,9 @@ def test_random_urls_never_fail(app, parts, query, method, logged_in):
 # --- every route in the url_map, with hostile arguments, queries and forms -------------------
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory):
+def site(tmp_path_factory):
     """One app and world for all route fuzz tests (the world is costly to build)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path_factory.mktemp("fuzz") / "instance"))
-        app = create_app({"TESTING": True})
-    with app.app_context():
-        db = get_db()
-        accounts.create_user(db, "alice", PASSWORD, accounts.ensure_department(db, "测试部门"),
-                             "admin")
-    return app, build_world(app), app.test_client()
-
-
-def _alice(client) -> str:
-    """Log the shared client in again if a fuzzed request logged it out; its CSRF token."""
-    with client.session_transaction() as session:
-        logged_in = "user_id" in session
-    if not logged_in:
-        Auth(client).login("alice")
-    return csrf_token_from(client.get("/staff/login").get_data(as_text=True))
+    return make_site(tmp_path_factory.mktemp("fuzz"))
 
 
 def _field_names(client, path: str) -> list[str]:
@@ -185,10 +168,11 @@ def _argument(world: dict, name: str, converter: str):
 @pytest.mark.parametrize("route", routes(), ids=lambda r: r.id)
 @ROUTE_FUZZ
 @given(data=st.data())
-def test_every_route_survives_hostile_input(fuzz_app, route, logged_in, data):
-    app, world, alice = fuzz_app
-    client = alice if logged_in else app.test_client()
-    token = _alice(alice) if logged_in else None
+def test_every_route_survives_hostile_input(site, route, logged_in, data):
+    app, world = site.app, site.world
+    client = site.client("alice") if logged_in else app.test_client()
+    token = csrf_token_from(client.get("/staff/login").get_data(as_text=True)) if logged_in \
+        else None
     values = {name: data.draw(_argument(world, name, conv)) for name, conv in route.arguments}
     try:
         path = build_path(app, route, values)

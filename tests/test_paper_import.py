@@ -186,6 +186,7 @@ def test_a_header_may_be_the_question_text_alone(paper):
     ("a.xlsx", b"PK\x03\x04 broken zip", "不是有效的 Excel"),
     ("a.xls", b"\xd0\xcf\x11\xe0 old excel", "不支持旧版 Excel"),
     ("a.csv", b"x" * (50 * 1024 * 1024), "文件过大（50.0 MB），上限为 1 MB"),
+    ("a.csv", b"a,b\r\n" + b"y" * 200_000, "CSV 格式错误，第 2 行无法读取"),
 ])
 def test_a_bad_file_gets_a_chinese_message_and_imports_nothing(paper, name, data, message):
     db, survey, questions = paper

@@ -12,7 +12,7 @@ from survey.db import get_db
 from survey.security import keyed_hash
 
 from .conftest import PASSWORD, Auth, csrf_token_from, full_answers
-from .world import HOSTILE, ID_TABLES, STATE_CHANGING, XSS, XSS_ATTR, build_path, build_world, routes
+from .world import HOSTILE, ID_TABLES, STATE_CHANGING, XSS, build_path, make_site, routes
 
 CSRF_MARK = "CSRF-REJECTED"
 STATE_ROUTES = [r for r in routes() if r.methods & STATE_CHANGING]
@@ -23,23 +23,23 @@ GET_ROUTES = [r for r in routes() if "GET" in r.methods]
 LOG_TABLES = {"audit_log", "rate_events", "form_views", "_sqlite_migrations", "sqlite_sequence"}
 
 
-@pytest.fixture
-def marked_app(app):
-    """The app, with CSRF rejections recognisable (registered before any request)."""
-    app.register_error_handler(CSRFError, lambda error: (CSRF_MARK, 400))
-    return app
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """One app and world for the route-wide tests (each checks it changed nothing), with CSRF
+    rejections recognisable (the handler is registered before any request)."""
+    def mark(app):
+        app.register_error_handler(CSRFError, lambda error: (CSRF_MARK, 400))
+    return make_site(tmp_path_factory.mktemp("security"), prepare=mark)
 
 
 @pytest.fixture
-def world(marked_app):
-    return build_world(marked_app)
+def marked_app(site):
+    return site.app
 
 
-def login(app, username: str):
-    client = app.test_client()
-    response = Auth(client).login(username)
-    assert response.status_code == 302, f"{username} could not log in"
-    return client
+@pytest.fixture
+def world(site):
+    return site.world
 
 
 def csrf_of(client) -> str:
@@ -67,8 +67,8 @@ def snapshot(app) -> dict:
 
 
 @pytest.mark.parametrize("route", STATE_ROUTES, ids=lambda r: r.id)
-def test_state_changing_requests_need_a_csrf_token(marked_app, world, route):
-    client = login(marked_app, "alice")
+def test_state_changing_requests_need_a_csrf_token(site, marked_app, world, route):
+    client = site.client("alice")
     before = snapshot(marked_app)
     for method in sorted(route.methods & STATE_CHANGING):
         response = client.open(path_of(marked_app, route, world), method=method,
@@ -85,8 +85,9 @@ def test_state_changing_requests_need_a_csrf_token(marked_app, world, route):
     assert snapshot(marked_app) == before
 
 
-def test_a_csrf_token_lets_the_same_request_through(marked_app, world):
-    client = login(marked_app, "alice")
+def test_a_csrf_token_lets_the_same_request_through(app):
+    client = app.test_client()
+    Auth(client).login("alice")
     response = client.post("/staff/logout", data={"csrf_token": csrf_of(client)})
     assert response.status_code == 302
 
@@ -114,13 +115,13 @@ def test_api_needs_credentials(marked_app, world, route):
 
 
 @pytest.mark.parametrize("route", SCOPED_ROUTES, ids=lambda r: r.id)
-def test_another_department_gets_404_on_every_object_url(marked_app, world, route):
+def test_another_department_gets_404_on_every_object_url(site, marked_app, world, route):
     unknown = [n for n, _ in route.arguments if n.endswith("_id") and n not in ID_TABLES]
     assert not unknown, f"{route.id}: add {unknown} to tests/world.py ID_TABLES"
     path = path_of(marked_app, route, world)
     if "GET" in route.methods:  # control: the object exists and alice may see it
-        assert login(marked_app, "alice").get(path).status_code != 404, path
-    mallory = login(marked_app, "mallory")
+        assert site.client("alice").get(path).status_code != 404, path
+    mallory = site.client("mallory")
     token = csrf_of(mallory)
     before = snapshot(marked_app)
     for method in sorted(route.methods):
@@ -184,19 +185,18 @@ def _fetch(client, path, **kwargs):
     return response, body
 
 
-def _pages(app, world):
+def _pages(site):
     """(path, response, text) of every GET route as alice, with hostile query parameters too."""
-    alice = login(app, "alice")
     for route in GET_ROUTES:
-        path = path_of(app, route, world)
+        path = path_of(site.app, route, site.world)
         for query in ({}, REFLECTED):
-            client = alice if route.staff or route.api else app.test_client()
+            client = site.client("alice") if route.staff or route.api else site.app.test_client()
             yield (path, *_fetch(client, path, query_string=query))
 
 
-def test_hostile_text_is_escaped_everywhere_it_is_shown(marked_app, world):
+def test_hostile_text_is_escaped_everywhere_it_is_shown(site):
     shown_escaped = 0
-    for path, response, body in _pages(marked_app, world):
+    for path, response, body in _pages(site):
         if response.mimetype in ("text/html", "image/svg+xml"):
             assert XSS not in body and "<img src=x onerror" not in body, path
             shown_escaped += "&lt;script&gt;alert(1)&lt;/script&gt;" in body
@@ -206,8 +206,8 @@ def test_hostile_text_is_escaped_everywhere_it_is_shown(marked_app, world):
 
 
 @pytest.mark.parametrize("route", GET_ROUTES, ids=lambda r: r.id)
-def test_security_headers_on_every_page(marked_app, world, route):
-    client = login(marked_app, "alice") if route.staff or route.api else marked_app.test_client()
+def test_security_headers_on_every_page(site, marked_app, world, route):
+    client = site.client("alice") if route.staff or route.api else marked_app.test_client()
     response, _ = _fetch(client, path_of(marked_app, route, world))
     csp = response.headers.get("Content-Security-Policy", "")
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp

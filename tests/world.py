@@ -49,19 +49,23 @@ class Route:
         return self.rule.startswith("/api/")
 
 
+def _test_app(instance: str):
+    previous = os.environ.get("SURVEY_INSTANCE_PATH")
+    os.environ["SURVEY_INSTANCE_PATH"] = instance
+    try:
+        return create_app({"TESTING": True})
+    finally:
+        if previous is None:
+            os.environ.pop("SURVEY_INSTANCE_PATH")
+        else:
+            os.environ["SURVEY_INSTANCE_PATH"] = previous
+
+
 @functools.cache
 def routes() -> tuple[Route, ...]:
     """The app's routes, from a throwaway instance (collection time, before any fixture)."""
-    previous = os.environ.get("SURVEY_INSTANCE_PATH")
     with tempfile.TemporaryDirectory() as folder:
-        os.environ["SURVEY_INSTANCE_PATH"] = folder
-        try:
-            app = create_app({"TESTING": True})
-        finally:
-            if previous is None:
-                os.environ.pop("SURVEY_INSTANCE_PATH")
-            else:
-                os.environ["SURVEY_INSTANCE_PATH"] = previous
+        app = _test_app(folder)
     return tuple(sorted(
         (Route(r.rule, r.endpoint, frozenset(r.methods - {"HEAD", "OPTIONS"}),
                tuple((name, type(conv).__name__) for name, conv in r._converters.items()))
@@ -126,6 +130,38 @@ def _first_ids(db, department_id: int) -> dict[str, int]:
         if row and row[0] is not None:
             ids[name] = row[0]
     return ids
+
+
+@dataclass
+class Site:
+    """One app with alice (测试部门, admin, owning the world) and mallory (其他部门, admin)."""
+    app: object
+    world: dict
+    clients: dict
+
+    def client(self, username: str):
+        """A logged-in client per user, shared; logged in again if a request logged it out."""
+        from .conftest import Auth
+        client = self.clients.setdefault(username, self.app.test_client())
+        with client.session_transaction() as session:
+            logged_in = "user_id" in session
+        if not logged_in:
+            assert Auth(client).login(username).status_code == 302, username
+        return client
+
+
+def make_site(folder, prepare=None) -> Site:
+    """A site in `folder`; `prepare(app)` runs before the app's first request."""
+    from .conftest import PASSWORD
+    app = _test_app(str(folder / "instance"))
+    if prepare:
+        prepare(app)
+    with app.app_context():
+        db = get_db()
+        for name, department in (("alice", "测试部门"), ("mallory", "其他部门")):
+            accounts.create_user(db, name, PASSWORD, accounts.ensure_department(db, department),
+                                 "admin")
+    return Site(app, build_world(app), {})
 
 
 def build_world(app) -> dict:

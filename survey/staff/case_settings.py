@@ -3,7 +3,7 @@ the call-back offer) and the department's working-day overrides. Changing either
 which 差评 are followed up and when they are due, so only an administrator saves them."""
 import datetime as dt
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from wtforms.fields.choices import SelectChoice
 
 from ..auth import admin_required, department_id, login_required
@@ -18,7 +18,7 @@ from ..store import StoreError
 from ..store import cases as case_store
 from ..store import surveys as survey_store
 from ..store import workdays as workday_store
-from ..store.case_reports import case_figures, today
+from ..store.case_reports import MAX_ID, case_figures, today
 from . import bp, scoped_survey
 
 ADMIN_ONLY = "只有部门管理员可以修改该设置"
@@ -47,6 +47,8 @@ def _current(survey: dict) -> tuple[CaseSettings, str | None]:
 @bp.route("/cases/settings/<int:survey_id>", methods=["GET", "POST"])
 @login_required
 def case_settings(survey_id):
+    if survey_id > MAX_ID:
+        abort(404)
     survey = scoped_survey(survey_id)
     scale = [q for q in survey_store.questionnaire(get_db(), survey_id) if q["kind"] == "scale"]
     current, problem = _current(survey)

@@ -46,8 +46,11 @@ def _scoped_case(case_id: int) -> dict:
 
 
 def _int_arg(name: str) -> int | None:
+    """A positive whole number from the query string (too large: 0, which matches nothing)."""
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    if not (value.isascii() and value.isdigit()):
+        return None
+    return int(value) if int(value) <= reports.MAX_ID else 0
 
 
 def _filter() -> reports.CaseFilter:
@@ -65,7 +68,7 @@ def cases():
     db = get_db()
     case_store.purge_expired_contacts(db)
     flt = _filter()
-    page = max(1, _int_arg("page") or 1)
+    page = min(max(1, _int_arg("page") or 1), 10**6)
     rows, total = reports.list_cases(db, department_id(), flt, page)
     surveys = survey_store.department_surveys(db, department_id())
     figures = reports.department_case_figures(db, department_id(), flt.survey_id)

@@ -26,6 +26,7 @@ from ..store.util import audit, dumps
 from . import bp, scoped_survey
 
 PER_PAGE = 20
+MAX_PAGE = 1_000_000
 SURVEY_CHARTS = ("levels", "daily", "channels")
 
 
@@ -40,7 +41,8 @@ def _filter_form(db, survey: dict) -> DashboardFilterForm:
 
 
 def _page_arg() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    # Clamped: a hostile ?page=10**30 must not reach SQLite's OFFSET as an overflow.
+    return min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
 
 
 def _slot(owner: str, name: str, flt: TallyFilter) -> str:
@@ -146,7 +148,7 @@ def dashboard_excluded(survey_id):
     db = get_db()
     wanted = request.args.get("response", "").strip()
     if wanted:
-        if wanted.isdigit() and board.response_detail(db, survey_id, int(wanted)):
+        if wanted.isdecimal() and board.response_detail(db, survey_id, int(wanted)):
             return redirect(url_for("staff.dashboard_response", survey_id=survey_id,
                                     response_id=int(wanted)))
         flash(f"本问卷中没有编号为 {wanted[:20]} 的答卷")

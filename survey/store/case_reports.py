@@ -7,6 +7,7 @@ from ..core.cases import ACTIVE_STATUSES, STATUSES, CaseCounts, summarise_cases
 from .util import iso, local_day, utc_now
 
 PAGE_SIZE = 50
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a longer id in a URL matches nothing
 _ACTIVE_SQL = "('" + "', '".join(ACTIVE_STATUSES) + "')"
 
 CASE_SELECT = (
@@ -32,6 +33,8 @@ def _decode(row) -> dict:
 
 def get_case(db, case_id: int, department_id: int) -> dict | None:
     """The case if it belongs to the department, else None (the view turns that into a 404)."""
+    if not 0 < case_id <= MAX_ID:
+        return None
     rows = list(db.query(CASE_SELECT + "WHERE c.id = ? AND c.department_id = ?",
                          [iso(utc_now()), today(), case_id, department_id]))
     return _decode(rows[0]) if rows else None

@@ -24,6 +24,7 @@ from .util import CHINA_TZ
 # Bump to drop every cached figure and chart at once.
 CACHE_GENERATION = 1
 UNTAGGED_CHANNEL = "未标注渠道"
+SQLITE_MAX_INT = 2**63 - 1
 SOURCE_NAMES = {"qr": "扫码", "web": "网页链接", "paper": "纸质录入"}
 
 
@@ -200,6 +201,8 @@ def validity_log(db, survey_id: int, response_id: int | None = None,
 
 def response_detail(db, survey_id: int, response_id: int) -> dict | None:
     """One response of this survey with its answers in words and its screening, or None."""
+    if not 0 < response_id <= SQLITE_MAX_INT:
+        return None
     rows = [dict(r) for r in db.query(
         "SELECT r.id, r.received_at, r.day, r.channel, r.source, r.duration_seconds, s.valid,"
         " s.reasons, s.manual, s.manual_reason FROM responses r "

@@ -40,6 +40,8 @@ def set_override(db, department_id: int, day: dt.date, is_workday: bool, note: s
 
 
 def delete_override(db, department_id: int, override_id: int, user_id: int | None) -> bool:
+    if not 0 < override_id <= 2**63 - 1:
+        return False
     with db.atomic():
         row = db.execute("SELECT day FROM workday_overrides WHERE id = ? AND department_id = ?",
                          [override_id, department_id]).fetchone()

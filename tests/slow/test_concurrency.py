@@ -1,5 +1,10 @@
 """Many citizens at once through the production server: nothing lost, nothing doubled, no
 'database is locked' reaching anyone; and an online backup taken under that load."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from bench import _common
@@ -74,3 +79,16 @@ def test_backup_under_load_restores_a_consistent_copy(serve, open_survey, databa
         kept_db.conn.close()
     server = serve(workers=2, **NO_LIMIT)
     assert _common.submit_once(server.url, open_survey["token"], _common.random.Random(1))[0] == 303
+
+
+@pytest.mark.skipif(not Path("/usr/bin/wrk").exists(), reason="wrk is not installed")
+def test_submit_benchmark_prints_its_figures_as_a_last_json_line():
+    bench = Path(__file__).resolve().parents[2] / "bench" / "run.py"
+    done = subprocess.run([sys.executable, str(bench), "submit", "--seconds", "2"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["acknowledged"] > 0 and figures["stored"] >= figures["acknowledged"]
+    assert figures["lost"] == figures["server_errors"] == 0
+    assert figures["ratio"] == pytest.approx(figures["rps"] / figures["bare_rps"], rel=0.01)
+    assert {"p50_ms", "p99_ms", "bare_rps"} <= set(figures)

@@ -431,10 +431,21 @@ def test_list_puts_overdue_first_and_filters(app, client, auth, make_survey):
 
 
 @pytest.mark.parametrize("query", ["?status=nonsense", "?page=abc", "?survey=x&channel=" + "x" * 500,
-                                   "?page=99999"])
+                                   "?page=99999", "?page=" + "9" * 30, "?survey=" + "9" * 30,
+                                   "?survey=²"])
 def test_odd_list_queries_do_not_crash(client, auth, query):
     auth.login("alice")
     assert client.get("/staff/cases" + query).status_code == 200
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/staff/cases/" + "9" * 30), ("POST", "/staff/cases/" + "9" * 30 + "/cause"),
+    ("GET", "/staff/cases/settings/" + "9" * 30),
+    ("POST", "/staff/cases/workdays/" + "9" * 30 + "/delete")])
+def test_ids_beyond_sqlite_integers_are_404(client, auth, method, path):
+    auth.login("alice")
+    token = auth.csrf("/staff/cases/workdays")
+    assert client.open(path, method=method, data={"csrf_token": token}).status_code == 404
 
 
 def test_figures_on_the_list_page(app, client, auth, make_survey):

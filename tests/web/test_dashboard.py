@@ -442,3 +442,13 @@ def test_series_chart_is_cached(app, client, auth, make_survey, counted):
     assert client.get(url).data.startswith(b"\x89PNG")
     client.get(url)
     assert counted["render"] == 1
+
+
+@pytest.mark.parametrize("url", [
+    "/?page=100000000000000000000000", "/?page=-5", "/excluded?page=99999999999999999999999",
+    "/excluded?response=99999999999999999999999", "/excluded?response=１２",
+    "/responses/99999999999999999999999"])
+def test_hostile_numbers_are_not_errors(client, auth, answered, url):
+    auth.login()
+    response = client.get(f"/staff/surveys/{answered['id']}{url}", follow_redirects=True)
+    assert response.status_code in (200, 404)
