@@ -1,7 +1,18 @@
 """survey: satisfaction surveys for government departments, from QR code to self-evaluation score."""
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from . import config, paths
+
+SQLITE_MAX_INT = 2**63 - 1
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` bounded to what SQLite can store: a larger id is a 404, not an overflow."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", SQLITE_MAX_INT)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(test_config=None):
@@ -12,6 +23,7 @@ def create_app(test_config=None):
         static_folder=str(paths.static_dir()),
     )
     config.load(app, test_config)
+    app.url_map.converters["int"] = DatabaseIdConverter
 
     from . import db, errors, security
     from .api import bp as api_bp

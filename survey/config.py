@@ -20,6 +20,7 @@ DEFAULTS = {
     "SUBMIT_RATE_LIMIT": 120,  # submissions per IP hash per 10 minutes: a service hall shares one address
     "LOGIN_RATE_LIMIT": 10,  # failed logins per user name or IP hash per 15 minutes
     "DEVICE_COOKIE_DAYS": 400,
+    "DASHBOARD_REFRESH_SECONDS": 60,  # an open survey's dashboard re-reads its figures this often
     "CALLBACK_RETENTION_DAYS": 90,  # a citizen's call-back number is deleted after this (PIPL)
 }
 
