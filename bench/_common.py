@@ -214,7 +214,7 @@ class Load:
         while not self.stop.is_set() and (self.per_client is None or done < self.per_client):
             try:
                 status, ticket = submit_once(self.base_url, self.token, rng)
-            except OSError as error:  # connection refused or reset: the server went away
+            except (OSError, http.client.HTTPException) as error:  # the server went away
                 with self._lock:
                     self.errors.append(repr(error))
                 return

@@ -6,7 +6,7 @@
     python bench/export_memory.py --modes baseline,csv,xlsx,evidence --no-tracemalloc
 
 Each measurement runs in a fresh child process that imports the same modules and reports its
-peak resident set (ru_maxrss) and, unless --no-tracemalloc, the peak of Python allocations
+peak resident set (VmHWM on Linux, else ru_maxrss) and, unless --no-tracemalloc, the peak of Python allocations
 (tracemalloc). The baseline iterates the same SQL cursor the export reads, writing nothing, so
 "export minus baseline" is what writing the file costs; if the export streamed, that difference
 stays small and does not grow with the number of responses. Prints a table and a final JSON line.
@@ -90,8 +90,21 @@ def child_main(args) -> None:
     result = run_mode(args.child, args.db, args.survey, args.out)
     if args.tracemalloc:
         result["tracemalloc_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / MB, 1)
-    result["maxrss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["maxrss_mb"] = round(peak_rss_kb() / 1024, 1)
     print(json.dumps(result))
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set. On Linux, VmHWM: ru_maxrss survives execve, so a
+    child would report its parent's peak (here, the bulk loader's) instead of its own."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def measure(mode: str, db_path: Path, survey_id: int, workdir: Path, traced: bool) -> dict:

@@ -69,7 +69,7 @@ def main(argv=None) -> int:
         survey = _common.prepare_instance(instance, title="群众满意度调查问卷")
         with _common.Server(instance, workers=2) as server:
             resources, css_used = weigh(f"{server.url}/s/{survey['token']}?via=qr")
-    for r in resources:
+    for r in sorted(resources, key=lambda r: r["type"] != "document"):
         print(f"{r['type']:>10} {r['status']} {r['transferred']:>7} B on the wire, "
               f"{r['body_bytes']:>7} B body  {r['url'].split('?')[0]}")
     total = sum(r["transferred"] for r in resources)

@@ -9,6 +9,7 @@
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,7 @@ def recommended_workers() -> int:
 def answer_bodies(server: _common.Server, token: str) -> list[str]:
     """A few answer sets (without the ticket) read from the real form page."""
     html = _common.get(f"{server.url}/s/{token}")[2]
-    return [urllib.parse.urlencode(_common.random_answers(html, _common.random.Random(seed)))
+    return [urllib.parse.urlencode(_common.random_answers(html, random.Random(seed)))
             for seed in range(ANSWER_VARIANTS)]
 
 

@@ -37,7 +37,7 @@ class DatabaseInfo:
 @dataclass(frozen=True)
 class RestoreResult:
     restored: DatabaseInfo
-    kept_as: Path
+    kept_as: Path | None  # the database as it was before, when there was one
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
@@ -141,16 +141,17 @@ def restore(database: Path, source: Path, *, force: bool = False,
     """Replace the live database with the backup `source`, keeping the current one as .bak."""
     database = Path(database)
     candidate = inspect_database(Path(source))
+    if database.exists() and candidate.path.resolve() == database.resolve():
+        raise RestoreError("备份文件就是当前数据库，无需恢复")
+    kept = None
     if database.exists():
         missing = responses_missing_from(database, candidate.path)
         if missing and not force:
             raise RestoreError(
                 f"当前数据库中有 {missing} 份答卷不在该备份中，恢复后它们只保留在 .bak 文件里。"
                 "请先停止服务；确认仍要恢复请加 --force")
-    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
-    kept = database.with_name(f"{database.name}.{stamp}.bak")
-    if database.exists():
-        backup(database, kept)
+        stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+        kept = backup(database, database.with_name(f"{database.name}.{stamp}.bak")).path
     _overwrite(candidate.path, database)
     initialise(database).conn.close()  # a backup from an older version is upgraded in place
     return RestoreResult(restored=inspect_database(database), kept_as=kept)

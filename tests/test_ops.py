@@ -156,3 +156,19 @@ def test_blocked_submissions_are_summed_per_china_day(db):
     assert summary["by_day"] == [{"day": "2026-03-01", "blocked": 1, "addresses": 1},
                                  {"day": "2026-03-02", "blocked": 2, "addresses": 2}]
     assert ops.blocked_submissions(db, 9)["blocked"] == 0
+
+
+def test_restore_refuses_the_live_database_itself(app, runner):
+    result = runner.invoke(args=["restore", database(app), "--yes"])
+    assert result.exit_code != 0 and "就是当前数据库" in result.output
+
+
+def test_restore_into_an_empty_instance_creates_the_database(app, make_survey, tmp_path):
+    survey = make_survey()
+    add_responses(app, survey, 2)
+    ops.backup(database(app), tmp_path / "copy.db")
+    fresh = tmp_path / "elsewhere" / "survey.db"
+    fresh.parent.mkdir()
+    result = ops.restore(fresh, tmp_path / "copy.db")
+    assert result.kept_as is None and result.restored.responses == 2
+    assert response_nonces(fresh) == {"n0", "n1"}

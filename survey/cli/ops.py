@@ -43,7 +43,8 @@ def restore_command(file, force, yes):
         fail(error)
     click.echo(f"已恢复：答卷 {result.restored.responses} 份，完整性检查："
                f"{result.restored.integrity}")
-    click.echo(f"原数据库已另存为 {result.kept_as}")
+    if result.kept_as:
+        click.echo(f"原数据库已另存为 {result.kept_as}")
 
 
 COMMANDS = [backup_command, restore_command]

@@ -2,7 +2,6 @@
 the budget block, the 年度履职目标 block, explanations, finalising and reopening."""
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -13,27 +12,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.meta import DefaultMeta
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..core.assessment import AssessmentError, grade_bands_from_json
 from ..core.budget import AMOUNT_FIELDS, BudgetError, BudgetLine, parse_amount
 from ..core.rule_values import RuleError, parse_weight, to_decimal
 from ..store.assessment_indicators import BUDGET_FIGURES, COMPARISONS, SURVEY_FIGURES
+from . import ChineseForm
 from .assessment_rules import InvalidParameter, RuleEditor, SubForm, choices
 from .public import clean_text
 
 NAME_MAX, TEXT_MAX = 100, 4000
-
-
-class ChineseForm(FlaskForm):
-    """WTForms' own messages ("不是有效的选择") in Chinese; Flask-WTF would want Babel for that."""
-
-    class Meta:
-        locales = ["zh"]
-
-        def get_translations(self, form):
-            return DefaultMeta.get_translations(self, form)
 
 
 def _year(default=None):

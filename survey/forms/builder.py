@@ -5,7 +5,6 @@ and times and stored as ISO UTC.
 """
 import datetime as dt
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,7 +17,6 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.questionnaire import SATISFIED_LEVELS, SURVEY_TEMPLATES
@@ -27,6 +25,7 @@ from ..public import CHANNEL_MAX
 from ..store.builder import SurveySettings
 from ..store.surveys import DEDUPE_POLICIES
 from ..store.util import CHINA_TZ
+from . import ChineseForm
 from .public import clean_text
 
 TITLE_MAX = 100
@@ -36,17 +35,6 @@ VALUE_PRESET_TEXT = {"linear": "线性：100 / 80 / 60 / 40 / 20",
                      "haocha": "好差评：100 / 80 / 60 / 30 / 0"}
 HEADLINE_TEXT = {"question": "以“总体满意度”题的满意率为准",
                  "scale_mean": "以全部量表题满意率的平均值为准"}
-
-
-class ChineseForm(FlaskForm):
-    """WTForms' own messages (an invalid choice, a value that is not a number) in Chinese,
-    from the translations WTForms ships; Flask-WTF would need Babel for that."""
-
-    class Meta:
-        locales = ("zh",)
-
-        def get_translations(self, form):
-            return DefaultMeta.get_translations(self, form)
 
 
 def finite(form, field):

@@ -3,7 +3,6 @@ the survey's case settings and the department's working-day overrides."""
 import re
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..core.cases import APPEAL_KINDS, DEFAULT_LEVELS, CaseSettings, callback_consent_text
 from ..core.figures import SCALE_LABELS
 from ..core.workdays import MAX_WORKING_DAYS
+from . import ChineseForm
 from .public import clean_text
 
 TEXT_MAX = 2000
@@ -77,7 +77,7 @@ def callback_after_insert(form):
     return lambda db, response_id, verdict: attach_contact(db, response_id, phone, consent, days)
 
 
-class _Form(FlaskForm):
+class _Form(ChineseForm):
     class Meta:
         locales = ("zh",)  # WTForms' own messages (invalid choice, date, number) in Chinese
 

@@ -2,13 +2,13 @@
 validity decision."""
 import datetime as dt
 
-from flask_wtf import FlaskForm
 from wtforms import Form, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..store.dashboard import SOURCE_NAMES
 from ..store.tallies import TallyFilter
+from . import ChineseForm
 
 ALL = SelectChoice("", "全部")
 REASON_MAX = 200
@@ -96,7 +96,7 @@ class DashboardFilterForm(Form):
         return {k: v for k, v in pairs.items() if v}
 
 
-class ValidityDecisionForm(FlaskForm):
+class ValidityDecisionForm(ChineseForm):
     valid = ChoiceRadioField("判定结果", choices=[SelectChoice("1", "有效"), SelectChoice("0", "无效")],
                        validators=[InputRequired("请选择判定结果")])
     reason = TextAreaField("判定理由", validators=[

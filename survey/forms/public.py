@@ -9,12 +9,13 @@ import secrets
 import time
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import RadioField, SelectMultipleField, TextAreaField, widgets
 from wtforms.csrf.core import CSRF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
+
+from . import ChineseForm
 
 TICKET_MAX_AGE = 7 * 24 * 3600
 TEXT_MAX = 1000
@@ -70,7 +71,7 @@ def clean_text(value):
 def response_form_class(questions: list[dict]):
     """A FlaskForm subclass with one field per question, named q<id>."""
 
-    class ResponseForm(FlaskForm):
+    class ResponseForm(ChineseForm):
         class Meta:
             csrf_class = TicketCSRF
             csrf_field_name = "ticket"

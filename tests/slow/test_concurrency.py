@@ -1,6 +1,7 @@
 """Many citizens at once through the production server: nothing lost, nothing doubled, no
 'database is locked' reaching anyone; and an online backup taken under that load."""
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -78,7 +79,7 @@ def test_backup_under_load_restores_a_consistent_copy(serve, open_survey, databa
     finally:
         kept_db.conn.close()
     server = serve(workers=2, **NO_LIMIT)
-    assert _common.submit_once(server.url, open_survey["token"], _common.random.Random(1))[0] == 303
+    assert _common.submit_once(server.url, open_survey["token"], random.Random(1))[0] == 303
 
 
 @pytest.mark.skipif(not Path("/usr/bin/wrk").exists(), reason="wrk is not installed")

@@ -1,4 +1,5 @@
 """SIGKILL in the middle of a load: every acknowledged answer survives, the file is sound."""
+import random
 import signal
 
 import pytest
@@ -29,5 +30,5 @@ def test_sigkill_under_load_loses_no_acknowledged_response(serve, open_survey, d
     assert acknowledged <= stored
     assert len(stored) - len(acknowledged) <= load.clients  # at most the ones in flight
     assert incomplete_responses(db, open_survey["id"]) == []
-    status, _ = _common.submit_once(restarted.url, open_survey["token"], _common.random.Random(2))
+    status, _ = _common.submit_once(restarted.url, open_survey["token"], random.Random(2))
     assert status == 303

@@ -232,7 +232,9 @@ def test_cli_png_decodes_to_base_url(based, runner, make_survey, tmp_path, chann
 def test_cli_svg_by_token_decodes(based, runner, make_survey, tmp_path):
     survey = make_survey()
     out = tmp_path / "code.svg"
-    result = runner.invoke(args=["qr", survey["token"], "-o", str(out), "--channel", "大厅海报"])
+    # "--": a random token may begin with "-", which click would read as an option.
+    result = runner.invoke(args=["qr", "-o", str(out), "--channel", "大厅海报", "--",
+                                 survey["token"]])
     assert result.exit_code == 0, result.output
     (decoded,) = decode(rasterise_svg(out.read_bytes()))
     assert_url(decoded, survey, "大厅海报")
