@@ -6,10 +6,16 @@
     python bench/export_memory.py --modes baseline,csv,xlsx,evidence --no-tracemalloc
 
 Each measurement runs in a fresh child process that imports the same modules and reports its
-peak resident set (VmHWM on Linux, else ru_maxrss) and, unless --no-tracemalloc, the peak of Python allocations
-(tracemalloc). The baseline iterates the same SQL cursor the export reads, writing nothing, so
-"export minus baseline" is what writing the file costs; if the export streamed, that difference
-stays small and does not grow with the number of responses. Prints a table and a final JSON line.
+peak resident set (VmHWM on Linux, else ru_maxrss) and, unless --no-tracemalloc, the peak of
+Python allocations (tracemalloc). The baseline iterates the same SQL cursor the export reads,
+writing nothing, so "export minus baseline" is what writing the file costs; if the export
+streams, that difference stays small and does not grow with the number of responses.
+Prints a table and a final JSON line.
+
+Measured (2 shared cores, 1,000,000 responses of 10 questions, --no-tracemalloc):
+    baseline 8 s, 50.2 MB; csv 27 s, 159 MB file, 51.1 MB (+0.9); xlsx 237 s, 68 MB file,
+    58.0 MB (+7.8); evidence 94 s, 101 MB zip, 108.0 MB (+57.8: matplotlib and the charts).
+With tracemalloc, Python's peak: baseline 0.1 MB, csv 0.6 MB, xlsx 6.3 MB; the same at 20,000.
 """
 import argparse
 import json

@@ -119,6 +119,9 @@ SCRIPTS = {"summary": "summary_bench.py", "dashboard": "dashboard_bench.py",
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SCRIPTS:  # everything after the name goes to that script as is
+        return run_script(SCRIPTS[argv[0]], argv[1:])
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,13 +132,11 @@ def main(argv=None) -> int:
     submit.add_argument("--workers", type=int, default=None,
                         help="server threads (default: survey serve's own default)")
     for name, script in SCRIPTS.items():
-        sub.add_parser(name, help=f"run bench/{script}").add_argument("rest", nargs="*")
-    args, unknown = parser.parse_known_args(argv)
-    if args.command == "submit":
-        figures = run_submit(args)
-        print_submit(figures)
-        return 0 if figures["lost"] == 0 and figures["integrity"] == "ok" else 1
-    return run_script(SCRIPTS[args.command], [*args.rest, *unknown])
+        sub.add_parser(name, help=f"run bench/{script} with the arguments that follow")
+    args = parser.parse_args(argv)
+    figures = run_submit(args)
+    print_submit(figures)
+    return 0 if figures["lost"] == 0 and figures["integrity"] == "ok" else 1
 
 
 if __name__ == "__main__":

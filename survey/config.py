@@ -15,6 +15,7 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,  # citizens may leave a form open for a long time
+    "TRUST_PROXY": 0,  # 1 behind a reverse proxy that sets X-Forwarded-For/-Proto/-Host
     "BASE_URL": None,  # external base URL for QR codes behind a proxy, e.g. https://survey.example.gov.cn
     "TIMEZONE_OFFSET_HOURS": 8,  # days are counted in China Standard Time
     "SUBMIT_RATE_LIMIT": 120,  # submissions per IP hash per 10 minutes: a service hall shares one address

@@ -111,7 +111,10 @@ def serve_command(host, port, workers):
     app = current_app._get_current_object()
     click.echo(f"服务已启动：http://{host}:{port}/staff/  （按 Ctrl+C 停止）")
     # waitress: pure Python, runs the same on Linux and on a county office's Windows server.
+    # Behind a trusted proxy keep X-Forwarded-For, or every citizen shares the proxy's address
+    # hash and one rate limit.
     waitress.serve(app, host=host, port=port, threads=workers, ident="survey",
+                   clear_untrusted_proxy_headers=not app.config.get("TRUST_PROXY"),
                    max_request_body_size=app.config["IMPORT_MAX_BYTES"] + 1024 * 1024)
 
 

@@ -51,7 +51,8 @@ class EntryFormBase(FlaskForm):
     entry = HiddenField()  # one nonce per blank form: a double submit stores one questionnaire
     channel = StringField("渠道标签（可选）", filters=[clean_text],
                           validators=[Length(max=CHANNEL_MAX, message="渠道标签最多 40 个字")])
-    incomplete_ok = BooleanField("这份纸质问卷确有必答题未作答，仍然保存（计入回收，按有效性规则筛查）")
+    incomplete_ok = BooleanField(
+        "这份纸质问卷确有必答题未作答，仍然保存（计入回收，按有效性规则筛查）")
 
     def missing_required(self, questions: list[dict]) -> list[dict]:
         return [q for q in questions if q["required"] and not self.answer(q)]

@@ -161,7 +161,8 @@ def set_validity(db, response_id: int, valid: bool, reason: str, user_id: int | 
 
 
 def record_form_view(db, survey_id: int, channel: str) -> None:
-    db.execute(
-        "INSERT INTO form_views (survey_id, day, channel, views) VALUES (?, ?, ?, 1) "
-        "ON CONFLICT DO UPDATE SET views = views + 1",
-        [survey_id, local_day(utc_now()), channel])
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO form_views (survey_id, day, channel, views) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT DO UPDATE SET views = views + 1",
+            [survey_id, local_day(utc_now()), channel])
