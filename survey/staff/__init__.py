@@ -20,7 +20,7 @@ bp.before_app_request(load_user)
 def _navigation():
     def has_endpoint(name: str) -> bool:
         return name in current_app.view_functions
-    return {"has_endpoint": has_endpoint}
+    return {"has_endpoint": has_endpoint, "survey_statuses": survey_store.STATUSES}
 
 
 def scoped_survey(survey_id: int) -> dict:

@@ -171,7 +171,7 @@ def test_poster_page_is_printable_a4_with_everything_on_it(based, client, auth, 
     assert f'src="/staff/surveys/{survey["id"]}/qr.svg?ch=%E5%A4%A7%E5%8E%85%E6%B5%B7%E6%8A%A5"' \
         in html
     assert 'class="sheet"' in html and "style=" not in html and "<script>" not in html
-    css = (Path(based.static_folder) / "style.css").read_text(encoding="utf-8")
+    css = (Path(based.static_folder) / "staff.css").read_text(encoding="utf-8")
     assert re.search(r"@page a4poster \{ size: A4; margin: 0; \}", css)
     assert re.search(r"\.sheet \{ page: a4poster; width: 210mm; height: 297mm;", css)
 
