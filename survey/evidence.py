@@ -114,7 +114,7 @@ def chain_links(db, survey_id: int) -> Iterator[tuple[dict, str, str]]:
     cursor = db.conn.execute(CHAIN_SQL, [survey_id])
     names = [c[0] for c in cursor.description]
     for values in cursor:
-        row = dict(zip(names, values))
+        row = dict(zip(names, values, strict=True))
         yield chain_record(row, json.loads(row["answers"])), row["prev_hash"], row["hash"]
 
 

@@ -72,7 +72,7 @@ def _read_manifest(zf: zipfile.ZipFile, report: VerifyReport) -> dict | None:
     try:
         raw = _read_member(zf, MANIFEST)
         manifest = json.loads(raw.decode("utf-8"))
-    except Exception:  # CRC, decompression, encoding or JSON errors: all mean 'damaged'
+    except Exception:  # noqa: BLE001 - CRC, decompression, encoding or JSON errors: all mean 'damaged'
         report.problems.append(f"{MANIFEST} 已损坏，无法读取：清单被改动")
         return None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
@@ -142,7 +142,7 @@ def _check_files(zf: zipfile.ZipFile, manifest: dict, report: VerifyReport) -> s
             continue
         try:
             digest = _member_digest(zf, name)
-        except Exception:  # a flipped byte in compressed data fails the CRC or zlib
+        except Exception:  # noqa: BLE001 - a flipped byte in compressed data fails the CRC or zlib
             report.problems.append(f"文件 {name} 已损坏，无法读取：文件被改动")
             continue
         if not isinstance(entry, dict) or digest != entry.get("sha256"):

@@ -165,7 +165,7 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except ImportFileError:
         raise
-    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a damaged or foreign file
         raise not_xlsx from None
     try:
         rows = []

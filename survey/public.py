@@ -3,17 +3,21 @@ import datetime as dt
 import secrets
 import time
 
-from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
 from . import security
 from .db import get_db
 from .forms.cases import callback_after_insert, with_callback_block
 from .forms.public import answers_from, new_ticket, read_ticket, response_form_class
 from .store import surveys as survey_store
+from .store.responses import (
+    AlreadyAnsweredError,
+    DuplicateSubmissionError,
+    Submission,
+    record_form_view,
+    record_response,
+)
 from .store.util import iso, utc_now
-from .store.responses import (AlreadyAnsweredError, DuplicateSubmissionError, Submission,
-                              record_form_view, record_response)
 
 bp = Blueprint("public", __name__)
 DEVICE_COOKIE = "sv_device"

@@ -98,7 +98,7 @@ def test_csv_round_trip_matches_the_database(filled, encoding):
     stored = _db_answers(db, survey["id"])
     for row in rows:
         given_answers = stored.get(int(row[0]), {})
-        for q, cell in zip(questions, row[7:]):
+        for q, cell in zip(questions, row[7:], strict=True):
             expected = exports.MULTI_JOINER.join(given_answers.get(q["id"], []))
             assert _unquote(cell) == expected
 
@@ -136,7 +136,7 @@ def test_xlsx_round_trip_matches_csv_and_keeps_numbers(filled):
     xlsx_rows = [["" if v is None else v for v in row]
                  for row in sheet.iter_rows(values_only=True)]
     assert len(xlsx_rows) == len(csv_rows)
-    for xrow, crow in zip(xlsx_rows, csv_rows):
+    for xrow, crow in zip(xlsx_rows, csv_rows, strict=True):
         assert [str(v).replace("\n", "\r") for v in xrow] == \
             [c.replace("\r\n", "\r").replace("\n", "\r") for c in crow]
     assert all(isinstance(row[0], int) for row in xlsx_rows[1:])

@@ -7,8 +7,7 @@ from survey import store
 from survey.core.questionnaire import load_survey_template
 from survey.store import accounts, schema
 from survey.store import surveys as survey_store
-from survey.store.responses import (DuplicateSubmissionError, Submission, record_response,
-                                    set_validity)
+from survey.store.responses import DuplicateSubmissionError, Submission, record_response, set_validity
 from survey.store.tallies import TallyFilter, recount, survey_tally
 
 

@@ -51,7 +51,7 @@ def test_tallies_equal_recomputation_from_raw_rows(tmp_path_factory, plans):
     business = next(q for q in questions if q["kind"] == "single")
     for i, plan in enumerate(plans):
         answers = {q["id"]: [q["options"][lvl]["id"]]
-                   for q, lvl in zip(scale, plan["levels"]) if lvl is not None}
+                   for q, lvl in zip(scale, plan["levels"], strict=True) if lvl is not None}
         if plan["business"] is not None:
             answers[business["id"]] = [business["options"][plan["business"]]["id"]]
         response_id, _ = record_response(db, survey, questions, Submission(

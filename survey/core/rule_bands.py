@@ -152,7 +152,7 @@ class BandsRule(Rule):
             raise RuleError(f"分档的界限只能用 at_least 或 at_most，而不是 {self.key!r}")
         if not self.bands:
             raise RuleError("分档计分至少要有一个档次")
-        for stricter, looser in zip(self.bands, self.bands[1:]):
+        for stricter, looser in zip(self.bands, self.bands[1:], strict=False):
             self._check_order(stricter, looser)
         for band in self.bands:
             _check_band_value(band)

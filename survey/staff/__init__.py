@@ -1,11 +1,9 @@
 """Staff pages: login, the department's surveys, its users. Every page is scoped to the
 logged-in user's department; another department's survey is a 404, never a 403."""
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   session, url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from .. import security
-from ..auth import (admin_required, department_id, load_user, login_required, login_user,
-                    safe_next)
+from ..auth import admin_required, department_id, load_user, login_required, login_user, safe_next
 from ..db import get_db
 from ..forms.staff import LoginForm, UserForm
 from ..store import StoreError, accounts

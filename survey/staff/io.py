@@ -3,8 +3,7 @@ import and quick entry) and the department's API tokens."""
 import tempfile
 from urllib.parse import quote
 
-from flask import (Response, abort, current_app, flash, g, redirect, render_template, request,
-                   url_for)
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import evidence, exports, paper_import, store
@@ -34,7 +33,7 @@ def _attachment(chunks, filename: str, content_type: str, length: int | None = N
 
 def _download(write, filename: str, content_type: str):
     """Build the file in a temporary file (on disk past a few MB), then send it in chunks."""
-    out = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
+    out = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 - closed by the response
     try:
         write(out)
     except BaseException:

@@ -122,9 +122,7 @@ def is_accepting(survey: dict, now_iso: str | None = None) -> bool:
     now_iso = now_iso or iso(utc_now())
     if survey.get("opens_at") and now_iso < survey["opens_at"]:
         return False
-    if survey.get("closes_at") and now_iso > survey["closes_at"]:
-        return False
-    return True
+    return not (survey.get("closes_at") and now_iso > survey["closes_at"])
 
 
 def insert_question(db, survey_id: int, position: int, question: dict) -> int:

@@ -31,7 +31,7 @@ CORE = Path(figures_module.__file__).parent
 def scale(qid, counts, levels=2, preset="linear", labels=SCALE_LABELS, position=None):
     values = VALUE_PRESETS[preset]
     options = tuple(OptionTally(qid * 10 + i, label, float(values[i]), i < levels, count)
-                    for i, (label, count) in enumerate(zip(labels, counts)))
+                    for i, (label, count) in enumerate(zip(labels, counts, strict=True)))
     return QuestionTally(qid, position or qid, f"第{qid}题", "scale", True, sum(counts), options)
 
 

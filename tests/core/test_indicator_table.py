@@ -89,7 +89,8 @@ def test_seed_has_no_spurious_findings(seed_result):
     allowed = {"绩效指标合理性", "结转结余率", "部门绩效评价完成率", "群众满意度", "预算执行率", "效益指标",
                "总分"}
     assert {f.indicator for f in seed_result.findings} == allowed
-    assert not {"child_weights", "level1_weights", "rule_error", "missing_rule"} & {f.code for f in seed_result.findings}
+    codes = {f.code for f in seed_result.findings}
+    assert not {"child_weights", "level1_weights", "rule_error", "missing_rule"} & codes
 
 
 def test_seed_deductions_count_whole_points(seed_result):

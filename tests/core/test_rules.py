@@ -292,7 +292,7 @@ def bands_rules(draw):
     bounds = draw(st.lists(st.decimals(min_value=0, max_value=1, places=3), min_size=1, max_size=5, unique=True))
     bounds.sort(reverse=key == "at_least")
     values = sorted(draw(st.lists(fractions, min_size=len(bounds), max_size=len(bounds))), reverse=True)
-    return BandsRule(tuple(Band(bound, fraction=value) for bound, value in zip(bounds, values)), key)
+    return BandsRule(tuple(Band(bound, fraction=value) for bound, value in zip(bounds, values, strict=True)), key)
 
 
 any_rules = st.one_of(
