@@ -117,3 +117,9 @@ def test_recount_reproduces_the_tallies(fresh):
     recount(fresh, survey["id"])
     assert survey_tally(fresh, survey, questions) == before
     assert survey_tally(fresh, survey, questions, TallyFilter(channel="窗口 1")).returned == 2
+
+
+def test_survey_tokens_are_long_and_never_look_like_options():
+    tokens = {survey_store.new_token() for _ in range(2000)}
+    assert len(tokens) == 2000
+    assert all(len(t) >= 22 and t[0].isalnum() for t in tokens)

@@ -57,4 +57,18 @@ def report_command(assessment_ref, xlsx, as_text):
         click.echo(report_text(view), nl=False)
 
 
-COMMANDS = [assessments_command, report_command]
+@click.command("assessment-evidence")
+@click.argument("assessment_ref", metavar="ASSESSMENT")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="材料包 ZIP 文件")
+@with_appcontext
+def assessment_evidence_command(assessment_ref, output):
+    """生成一份绩效自评的佐证材料包（ZIP，含清单与 SHA-256），可用 survey verify 核验。"""
+    from ..evidence_assessment import build_assessment_package
+    view = _view(assessment_ref)
+    manifest = build_assessment_package(get_db(), view.assessment, output)
+    click.echo(f"已写出 {output}：{len(manifest['files'])} 个文件，总分 {view.total}，"
+               f"评价等级 {view.grade}")
+
+
+COMMANDS = [assessments_command, report_command, assessment_evidence_command]

@@ -2,6 +2,7 @@
 workspace, findings and their explanations, finalise and reopen, print, XLSX, text, history.
 Editing the tree, the budget block and the goals is in assessment_edit.py."""
 import datetime as dt
+import io
 from decimal import Decimal
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
@@ -226,6 +227,17 @@ def assessment_xlsx(assessment_id):
     return Response(workbook_bytes(view), mimetype=
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": _filename(view.assessment, "xlsx")})
+
+
+@bp.get("/assessments/<int:assessment_id>/evidence.zip")
+@login_required
+def assessment_evidence(assessment_id):
+    from ..evidence_assessment import build_assessment_package
+    assessment = scoped_assessment(assessment_id)
+    out = io.BytesIO()
+    build_assessment_package(get_db(), assessment, out)
+    return Response(out.getvalue(), mimetype="application/zip",
+                    headers={"Content-Disposition": _filename(assessment, "zip")})
 
 
 @bp.get("/assessments/<int:assessment_id>/text")

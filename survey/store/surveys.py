@@ -10,8 +10,12 @@ DEDUPE_POLICIES = {"none": "不限制（重复答卷由有效性筛查标记）"
 
 
 def new_token() -> str:
-    # 128 bits: a survey link cannot be guessed or enumerated.
-    return secrets.token_urlsafe(16)
+    """128 random bits: a survey link cannot be guessed or enumerated. It starts with a letter
+    or digit, so a token typed on the command line is never read as an option ("-x...")."""
+    while True:
+        token = secrets.token_urlsafe(16)
+        if token[0].isalnum():
+            return token
 
 
 def create_survey(db, department_id: int, questionnaire: dict, *, title: str | None = None,

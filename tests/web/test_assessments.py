@@ -299,3 +299,49 @@ def test_a_post_without_csrf_token_is_refused(app, auth, assessment):
                                 data={"actual": "99%"})
     assert response.status_code == 400
     assert row(app, assessment, "群众满意度")["actual"] is None
+
+
+def test_evidence_package_of_an_assessment_verifies_and_names_a_changed_file(
+        app, auth, assessment, make_survey, tmp_path):
+    import io
+    import json
+    import zipfile
+
+    from survey.evidence_verify import verify_package
+
+    survey = make_survey()
+    target = row(app, assessment, "群众满意度")
+    path = f"{BASE}/{assessment['id']}/indicators/{target['id']}"
+    data = _indicator_form(target, link=f"survey:{survey['id']}", rule_type="rate_times_weight")
+    assert post(auth, path, data, path).status_code == 302
+    with app.app_context():
+        answer(get_db(), survey, 0, 24)
+        answer(get_db(), survey, 4, 1)
+    response = auth.client.get(f"{BASE}/{assessment['id']}/evidence.zip")
+    assert response.mimetype == "application/zip"
+    package = io.BytesIO(response.data)
+    report = verify_package(package)
+    assert report.ok, report.problems
+    with zipfile.ZipFile(package) as zf:
+        scoring = json.loads(zf.read("assessment.json"))
+        figures = json.loads(zf.read(f"surveys/{survey['id']}/figures.json"))
+        members = {name: zf.read(name) for name in zf.namelist()}
+    linked = next(i for i in scoring["indicators"] if i["name"] == "群众满意度")
+    assert linked["score"] == "14.40" and "14.40" in linked["how_the_score_follows"]
+    assert figures["satisfaction_rate"] == 0.96 and figures["valid"] == 25
+    tampered = io.BytesIO()
+    with zipfile.ZipFile(tampered, "w") as zf:
+        for name, content in members.items():
+            zf.writestr(name, content.replace(b"14.40", b"15.00") if name == "assessment.json"
+                        else content)
+    report = verify_package(tampered)
+    assert not report.ok
+    assert any("assessment.json" in p for p in report.problems)
+
+
+def test_cli_writes_the_assessment_evidence_package(app, runner, assessment, tmp_path):
+    from survey.evidence_verify import verify_package
+    out = tmp_path / "a.zip"
+    result = runner.invoke(args=["assessment-evidence", str(assessment["id"]), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert verify_package(out).ok
