@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..core.questionnaire import scale_options
 from . import StoreError, write_transaction
-from .surveys import DEDUPE_POLICIES, create_survey, questionnaire
+from .surveys import DEDUPE_POLICIES, create_survey, get_survey, questionnaire
 from .util import audit, dumps, iso, utc_now
 
 
@@ -100,6 +100,19 @@ def _as_questionnaire(db, source: dict) -> dict:
                           for q in questions]}
 
 
+def _remap_case_questions(db, source: dict, copy_id: int) -> None:
+    """The follow-up setting names questions by id; the copy's questions have new ids."""
+    cases = source["settings"].get("cases")
+    if not isinstance(cases, dict) or not isinstance(cases.get("question_ids"), list):
+        return
+    old_ids = [q["id"] for q in questionnaire(db, source["id"])]
+    new_ids = dict(zip(old_ids, (q["id"] for q in questionnaire(db, copy_id)), strict=True))
+    copy = get_survey(db, copy_id)
+    settings = {**copy["settings"], "cases": {
+        **cases, "question_ids": [new_ids[i] for i in cases["question_ids"] if i in new_ids]}}
+    db.execute("UPDATE surveys SET settings = ? WHERE id = ?", [dumps(settings), copy_id])
+
+
 def copy_survey(db, source: dict, *, title: str, year: int | None,
                 user_id: int | None) -> int:
     """A draft copy with a new link; it shares the source's series so years can be compared."""
@@ -111,6 +124,7 @@ def copy_survey(db, source: dict, *, title: str, year: int | None,
         survey_id = create_survey(db, source["department_id"], _as_questionnaire(db, source),
                                   title=title, year=year, series=series,
                                   dedupe_policy=source["dedupe_policy"])
+        _remap_case_questions(db, source, survey_id)
         audit(db, "survey.copy", department_id=source["department_id"], user_id=user_id,
               subject=survey_id, detail={"source": source["id"]})
     return survey_id

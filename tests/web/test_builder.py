@@ -200,6 +200,23 @@ def test_copy_keeps_questions_settings_and_series_with_new_token(app, client, au
     assert query(app, "SELECT count(*) FROM responses WHERE survey_id = ?", [copy["id"]]) == [(0,)]
 
 
+def test_copy_points_the_follow_up_setting_at_its_own_questions(app, client, auth, make_survey):
+    source = make_survey(year=2023)
+    chosen = [source["questions"][0]["id"], source["questions"][7]["id"]]
+    with app.app_context():
+        db = get_db()
+        settings = {**source["settings"], "cases": {"enabled": True, "question_ids": chosen}}
+        db.execute("UPDATE surveys SET settings = ? WHERE id = ?",
+                   [json.dumps(settings), source["id"]])
+    auth.login()
+    response = post(client, auth, "/staff/surveys/copy", {
+        "source": source["id"], "title": "2024 年满意度调查", "year": "2024"},
+        f"/staff/surveys/{source['id']}/manage")
+    copy = stored(app, int(response.headers["Location"].split("/")[-2]))
+    positions = {q["id"]: q["position"] for q in copy["questions"]}
+    assert [positions[i] for i in copy["settings"]["cases"]["question_ids"]] == [1, 8]
+
+
 def test_copy_page_needs_a_title(app, client, auth, make_survey):
     source = make_survey()
     auth.login()
