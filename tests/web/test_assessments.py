@@ -145,8 +145,8 @@ def test_rule_editor_saves_the_rule_the_engine_reads(app, auth, assessment, rule
         assert 'value="98%"' in form_again and 'value="80%"' in form_again
 
 
-def test_linking_to_a_survey_follows_it_and_finalising_freezes_it(app, auth, assessment, make_survey):
-    survey = make_survey()
+def _link_satisfaction_to(app, auth, assessment, survey) -> dict:
+    """Link 群众满意度 to the survey's satisfaction rate, then answer it: 24 satisfied of 25."""
     target = row(app, assessment, "群众满意度")
     path = f"{BASE}/{assessment['id']}/indicators/{target['id']}"
     data = _indicator_form(target, link=f"survey:{survey['id']}", rule_type="rate_times_weight")
@@ -154,6 +154,12 @@ def test_linking_to_a_survey_follows_it_and_finalising_freezes_it(app, auth, ass
     with app.app_context():
         answer(get_db(), survey, 0, 24)
         answer(get_db(), survey, 4, 1)
+    return target
+
+
+def test_linking_to_a_survey_follows_it_and_finalising_freezes_it(app, auth, assessment, make_survey):
+    survey = make_survey()
+    target = _link_satisfaction_to(app, auth, assessment, survey)
     html = page(auth.client, f"{BASE}/{assessment['id']}")
     assert "96.00%" in html and "样本 25 份" in html
     assert re.search(rf'data-score-for="{target["id"]}">14\.40<', html)
@@ -302,7 +308,7 @@ def test_a_post_without_csrf_token_is_refused(app, auth, assessment):
 
 
 def test_evidence_package_of_an_assessment_verifies_and_names_a_changed_file(
-        app, auth, assessment, make_survey, tmp_path):
+        app, auth, assessment, make_survey):
     import io
     import json
     import zipfile
@@ -310,13 +316,7 @@ def test_evidence_package_of_an_assessment_verifies_and_names_a_changed_file(
     from survey.evidence_verify import verify_package
 
     survey = make_survey()
-    target = row(app, assessment, "群众满意度")
-    path = f"{BASE}/{assessment['id']}/indicators/{target['id']}"
-    data = _indicator_form(target, link=f"survey:{survey['id']}", rule_type="rate_times_weight")
-    assert post(auth, path, data, path).status_code == 302
-    with app.app_context():
-        answer(get_db(), survey, 0, 24)
-        answer(get_db(), survey, 4, 1)
+    _link_satisfaction_to(app, auth, assessment, survey)
     response = auth.client.get(f"{BASE}/{assessment['id']}/evidence.zip")
     assert response.mimetype == "application/zip"
     package = io.BytesIO(response.data)
