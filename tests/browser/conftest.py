@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from survey import create_app
+from survey.core.questionnaire import load_survey_template
 from survey.db import get_db
 from survey.store import accounts
+from survey.store import surveys as survey_store
 
 from ..conftest import PASSWORD
 
@@ -47,6 +49,18 @@ def browser():
 class LiveServer:
     def __init__(self, app, host, port):
         self.app, self.url = app, f"http://{host}:{port}"
+
+    def open_survey(self, questionnaire=None, **create_kwargs) -> dict:
+        """An open satisfaction-5 survey of the live department, with its questions."""
+        questionnaire = questionnaire or load_survey_template("satisfaction-5")
+        with self.app.app_context():
+            db = get_db()
+            dept = accounts.department_by_name(db, "信阳市平桥区人力资源和社会保障局")["id"]
+            survey_id = survey_store.create_survey(db, dept, questionnaire, status="open",
+                                                   **create_kwargs)
+            survey = survey_store.get_survey(db, survey_id)
+            survey["questions"] = survey_store.questionnaire(db, survey_id)
+        return survey
 
     def db_value(self, sql, params=()):
         with self.app.app_context():

@@ -1,23 +1,8 @@
 """A citizen on a phone leaves a 差评 with a call-back number; staff work the case to closing."""
-from survey.core.questionnaire import load_survey_template
-from survey.db import get_db
-from survey.store import accounts
-from survey.store import surveys as survey_store
 
 from .conftest import screenshot
 
 VERY_DISSATISFIED = 4
-
-
-def _open_survey(live_server) -> dict:
-    with live_server.app.app_context():
-        db = get_db()
-        dept = accounts.department_by_name(db, "信阳市平桥区人力资源和社会保障局")["id"]
-        survey_id = survey_store.create_survey(db, dept, load_survey_template("satisfaction-5"),
-                                               status="open")
-        survey = survey_store.get_survey(db, survey_id)
-        survey["questions"] = survey_store.questionnaire(db, survey_id)
-    return survey
 
 
 def _citizen_complains(page, live_server, survey):
@@ -44,7 +29,7 @@ def _record(staff_page, action, text):
 
 
 def test_citizen_complaint_is_followed_up_and_closed(page, staff_page, live_server):
-    survey = _open_survey(live_server)
+    survey = live_server.open_survey()
     _citizen_complains(page, live_server, survey)
     case_id = live_server.db_value("SELECT id FROM cases WHERE survey_id = ?", [survey["id"]])
     assert live_server.db_value("SELECT phone FROM callback_contacts WHERE case_id = ?",

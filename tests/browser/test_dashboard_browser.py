@@ -6,9 +6,6 @@ import pytest
 from playwright.sync_api import expect
 
 from survey.core.questionnaire import load_survey_template
-from survey.db import get_db
-from survey.store import accounts
-from survey.store import surveys as survey_store
 
 from ..conftest import PASSWORD
 from .conftest import screenshot
@@ -21,15 +18,8 @@ def _open_survey(live_server) -> dict:
     questionnaire = load_survey_template("satisfaction-5")
     # A test answers in a second; the usual 10-second minimum would mark it invalid.
     questionnaire["settings"]["screening"] = {"min_seconds": None}
-    with live_server.app.app_context():
-        db = get_db()
-        dept = accounts.department_by_name(db, "信阳市平桥区人力资源和社会保障局")["id"]
-        survey_id = survey_store.create_survey(db, dept, questionnaire, status="open",
-                                               title="2026 年度群众满意度调查", year=2026,
-                                               series="群众满意度调查")
-        survey = survey_store.get_survey(db, survey_id)
-        survey["questions"] = survey_store.questionnaire(db, survey_id)
-    return survey
+    return live_server.open_survey(questionnaire, title="2026 年度群众满意度调查", year=2026,
+                                   series="群众满意度调查")
 
 
 def _citizen_answers(page, live_server, survey, level: int, text: str) -> None:

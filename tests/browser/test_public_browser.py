@@ -1,21 +1,6 @@
 """A citizen on a phone: open the survey, answer, submit; and the missing-answer path."""
-from survey.core.questionnaire import load_survey_template
-from survey.db import get_db
-from survey.store import accounts
-from survey.store import surveys as survey_store
 
 from .conftest import screenshot
-
-
-def _open_survey(live_server) -> dict:
-    with live_server.app.app_context():
-        db = get_db()
-        dept = accounts.department_by_name(db, "信阳市平桥区人力资源和社会保障局")["id"]
-        survey_id = survey_store.create_survey(db, dept, load_survey_template("satisfaction-5"),
-                                               status="open")
-        survey = survey_store.get_survey(db, survey_id)
-        survey["questions"] = survey_store.questionnaire(db, survey_id)
-    return survey
 
 
 def _answer_all(page, survey, skip=None):
@@ -26,7 +11,7 @@ def _answer_all(page, survey, skip=None):
 
 
 def test_citizen_answers_on_a_phone_and_sees_thanks(page, live_server):
-    survey = _open_survey(live_server)
+    survey = live_server.open_survey()
     page.goto(f"{live_server.url}/s/{survey['token']}?via=qr&ch=窗口 3")
     assert page.locator("h1").inner_text() == survey["title"]
     # readable at phone width: no horizontal scrolling
@@ -45,7 +30,7 @@ def test_citizen_answers_on_a_phone_and_sees_thanks(page, live_server):
 
 
 def test_missing_answer_shows_message_and_keeps_the_rest(page, live_server):
-    survey = _open_survey(live_server)
+    survey = live_server.open_survey()
     page.goto(f"{live_server.url}/s/{survey['token']}")
     _answer_all(page, survey, skip=3)
     page.click("button.submit")
@@ -64,7 +49,7 @@ def test_missing_answer_shows_message_and_keeps_the_rest(page, live_server):
 
 
 def test_form_works_with_javascript_disabled_and_no_cookies(browser, live_server):
-    survey = _open_survey(live_server)
+    survey = live_server.open_survey()
     context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740})
     context.route("**/*", lambda route: route.continue_(headers={
         k: v for k, v in route.request.headers.items() if k.lower() != "cookie"}))
