@@ -4,7 +4,6 @@ unexpected exceptions, so one shows up here with its traceback), never a stored 
 is not whole."""
 import re
 import urllib.parse
-import warnings
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,12 +17,6 @@ from survey.store import surveys as survey_store
 from .checks import incomplete_responses
 from .conftest import Auth, csrf_token_from
 from .world import HOSTILE, build_path, make_site, routes
-
-# Hypothesis imports this (and libcst, which warns) only when reporting a failing example; under
-# filterwarnings = error that warning would abort the whole pytest session. Load it quietly now.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import hypothesis.extra._patching  # noqa: F401
 
 FUZZ = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -17,12 +17,13 @@ def test_wheel_installs_and_serves_page_and_static_file(tmp_path):
                     str(dist), str(ROOT)], check=True, capture_output=True)
     wheel = next(dist.glob("survey-*.whl"))
     env_dir = tmp_path / "venv"
-    # Dependencies come from the system site-packages; the wheel itself shadows the editable
-    # checkout because the venv's own site-packages comes first on sys.path.
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
-    python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
-                   check=True, capture_output=True)
+    # A clean venv with nothing inherited: the wheel must bring every runtime dependency it
+    # declares (an undeclared one fails here, as it would on a county office's server).
+    venv.EnvBuilder(system_site_packages=False, with_pip=True, clear=True).create(env_dir)
+    python = env_dir / ("Scripts" if os.name == "nt" else "bin") / "python"
+    install = subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)],
+                             capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
     script = (
         "import survey, pathlib; from survey import create_app\n"
         "assert 'venv' in survey.__file__, survey.__file__\n"
