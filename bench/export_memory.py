@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from survey import evidence, exports  # noqa: E402
 from survey.core.questionnaire import load_survey_template  # noqa: E402
+from survey.io import evidence, exports  # noqa: E402
 from survey.store import accounts, connect, initialise  # noqa: E402
 from survey.store import surveys as survey_store  # noqa: E402
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from survey.assessment_report import ANNEX_HEADERS, TABLE_3_2_HEADERS, annex_rows, workbook_bytes
-from survey.assessment_text import conclusion, percent, points, report_text, survey_sentence
+from survey.core.assessment.text import conclusion, percent, points, report_text, survey_sentence
+from survey.io.report_workbook import ANNEX_HEADERS, TABLE_3_2_HEADERS, annex_rows, workbook_bytes
 from survey.store import assessment_indicators as tree
 from survey.store import assessments as store
 from survey.store.assessment_seed import create_seed_assessment

@@ -8,11 +8,11 @@ from flask.cli import with_appcontext
 
 from ..core.errors import DomainError
 from ..core.questionnaire import SURVEY_TEMPLATES, load_survey_template
-from ..db import get_db
 from ..store import StoreError, accounts
 from ..store import surveys as survey_store
 from ..store.tallies import survey_figures
-from ..urls import public_url
+from ..web.db import get_db
+from ..web.urls import public_url
 
 
 def fail(error: Exception):

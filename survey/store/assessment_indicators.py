@@ -7,8 +7,8 @@ block's (figure name only, survey_id NULL).
 import json
 import re
 
-from ..core.assessment import Indicator
-from ..core.rules import rule_from_json
+from ..core.assessment.rules import rule_from_json
+from ..core.assessment.tree import Indicator
 from . import StoreError, write_transaction
 from . import assessments as records
 from .util import dumps

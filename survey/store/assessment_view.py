@@ -9,12 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..core.assessment import AssessmentResult, GradeBands, Indicator, LevelResult, evaluate, grade_bands_from_json
-from ..core.assessment_checks import Finding
-from ..core.budget import BUDGET_KEY, BudgetSummary, reported_totals, summarise
+from ..core.assessment.budget import BUDGET_KEY, BudgetSummary, reported_totals, summarise
+from ..core.assessment.checks import Finding
+from ..core.assessment.rules import rule_from_json
+from ..core.assessment.tree import (
+    AssessmentResult,
+    GradeBands,
+    Indicator,
+    LevelResult,
+    evaluate,
+    grade_bands_from_json,
+)
+from ..core.assessment.values import RuleError, fmt_percent, parse_actual, to_decimal
 from ..core.figure_text import format_percent
-from ..core.rule_values import RuleError, fmt_percent, parse_actual, to_decimal
-from ..core.rules import rule_from_json
 from . import assessment_indicators as tree
 from . import assessments as records
 from .assessment_indicators import BUDGET_FIGURES, SURVEY_FIGURES

@@ -6,8 +6,8 @@ The indicator tree lives in assessment_indicators.py. Every write goes through
 """
 import json
 
-from ..core.assessment import DEFAULT_BANDS, TEMPLATES, load_template
-from ..core.budget import AMOUNT_FIELDS, BudgetLine, fmt_money, parse_amount
+from ..core.assessment.budget import AMOUNT_FIELDS, BudgetLine, fmt_money, parse_amount
+from ..core.assessment.tree import DEFAULT_BANDS, TEMPLATES, load_template
 from . import StoreError, write_transaction
 from . import assessment_indicators as tree
 from .util import audit, dumps, iso, utc_now

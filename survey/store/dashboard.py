@@ -15,8 +15,8 @@ from ..core import figure_text
 from ..core import figures as figures_module
 from ..core.figures import compute_figures
 from ..core.screening import REASON_TEXT
+from ..io.file_cache import digest
 from . import tallies
-from .file_cache import digest
 from .surveys import questionnaire
 from .tallies import TallyFilter, survey_and_groups
 from .util import CHINA_TZ

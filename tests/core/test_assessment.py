@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from survey.core import assessment
-from survey.core.assessment import (
+from survey.core.assessment import tree as assessment
+from survey.core.assessment.rules import rule_from_json
+from survey.core.assessment.tree import (
     DEFAULT_BANDS,
     TEMPLATES,
     AssessmentError,
@@ -20,7 +21,6 @@ from survey.core.assessment import (
     indicator_to_dict,
     load_template,
 )
-from survey.core.rules import rule_from_json
 
 D = Decimal
 RATE = {"type": "rate_times_weight"}
