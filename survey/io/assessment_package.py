@@ -7,6 +7,7 @@ import zipfile
 
 from ..core.assessment.text import report_text
 from ..store.assessment_view import build_view
+from ..store.evidence import read_snapshot
 from ..store.surveys import get_survey
 from ..store.tallies import survey_figures
 from ..store.util import iso, utc_now
@@ -14,7 +15,6 @@ from .evidence import (
     FORMAT,
     MANIFEST,
     _Package,
-    _snapshot,
     database_state,
     manifest_digest,
     pretty_json,
@@ -32,7 +32,7 @@ def _linked_survey_ids(view) -> list[int]:
 
 def build_assessment_package(db, assessment: dict, out, *, now: dt.datetime | None = None) -> dict:
     """Write the package to `out` (a path or binary file); returns the manifest."""
-    with _snapshot(db):
+    with read_snapshot(db):
         view = build_view(db, assessment)
         states = {}
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:

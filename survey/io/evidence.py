@@ -8,7 +8,6 @@ database; `compare_with_database` checks it against a live one.
 """
 import datetime as dt
 import hashlib
-import importlib
 import io
 import json
 import time
@@ -19,11 +18,12 @@ from dataclasses import dataclass
 from ..core.chain import GENESIS, canonical, verify_chain
 from ..core.errors import DomainError
 from ..core.screening import REASON_TEXT
+from ..store import evidence as rows
 from ..store.responses import chain_record, screening_rules
 from ..store.surveys import questionnaire
 from ..store.tallies import survey_figures
 from ..store.util import iso, utc_now
-from . import exports
+from . import charts, exports
 from .evidence_scoring import assessment_files
 from .summary_export import summary_tables
 
@@ -70,13 +70,6 @@ def state_digest(state: dict) -> str:
     return sha256_hex(canonical({k: v for k, v in state.items() if k != "digest"}).encode())
 
 
-def validity_decisions(db, survey_id: int) -> list[dict]:
-    return [dict(r) for r in db.query(
-        "SELECT d.id, d.response_id, d.valid, d.reason, d.decided_at, u.username AS decided_by "
-        "FROM validity_decisions d JOIN responses r ON r.id = d.response_id "
-        "LEFT JOIN users u ON u.id = d.user_id WHERE r.survey_id = ? ORDER BY d.id", [survey_id])]
-
-
 def make_state(survey_id: int, responses: int, valid: int, chain_head: str,
                decisions: list[dict]) -> dict:
     state = {"survey_id": survey_id, "responses": responses, "valid": valid,
@@ -88,34 +81,17 @@ def make_state(survey_id: int, responses: int, valid: int, chain_head: str,
 
 def database_state(db, survey_id: int) -> dict:
     """What the figures were taken from: chain head, counts and the validity log."""
-    responses, valid = db.execute(
-        "SELECT count(*), coalesce(sum(s.valid), 0) FROM responses r "
-        "JOIN screening s ON s.response_id = r.id WHERE r.survey_id = ?", [survey_id]).fetchone()
-    head = db.execute("SELECT hash FROM responses WHERE survey_id = ? ORDER BY id DESC LIMIT 1",
-                      [survey_id]).fetchone()
-    return make_state(survey_id, responses, valid, head[0] if head else GENESIS,
-                      validity_decisions(db, survey_id))
+    responses, valid, head = rows.counts_and_head(db, survey_id)
+    return make_state(survey_id, responses, valid, head or GENESIS,
+                      rows.validity_decisions(db, survey_id))
 
 
 # --- the chain records ------------------------------------------------------------------------
 
-CHAIN_SQL = """
-SELECT r.id, r.survey_id, r.received_at, r.source, r.channel, r.duration_seconds, r.device_hash,
-       r.nonce, r.prev_hash, r.hash,
-       (SELECT json_group_array(json_object('question_id', a.question_id,
-                                            'option_id', a.option_id, 'text', a.text))
-          FROM answers a WHERE a.response_id = r.id) AS answers
-  FROM responses r WHERE r.survey_id = ? ORDER BY r.id
-"""
-
-
 def chain_links(db, survey_id: int) -> Iterator[tuple[dict, str, str]]:
     """(record the hash covers, prev_hash, hash) per response, streamed in id order."""
-    cursor = db.conn.execute(CHAIN_SQL, [survey_id])
-    names = [c[0] for c in cursor.description]
-    for values in cursor:
-        row = dict(zip(names, values, strict=True))
-        yield chain_record(row, json.loads(row["answers"])), row["prev_hash"], row["hash"]
+    for row, answers in rows.chain_rows(db, survey_id):
+        yield chain_record(row, answers), row["prev_hash"], row["hash"]
 
 
 def chain_problems(db, survey_id: int) -> list[str]:
@@ -180,17 +156,13 @@ def excluded_table(db, survey_id: int) -> exports.Table:
     def row(r):
         return [r[0], exports.china_time(r[1]), exports.SOURCE_TEXT.get(r[2], r[2]), r[3],
                 exports.validity_text(r[5], r[6], r[7], r[8])]
-    cursor = exports.response_cursor(db, survey_id, " AND s.valid = 0")
+    cursor = rows.response_cursor(db, survey_id, excluded_only=True)
     header = ["答卷编号", "提交时间（北京时间）", "来源", "渠道", "排除原因"]
     return exports.Table("被排除的答卷", header, (row(r) for r in cursor))
 
 
 def _chart_files(figures: dict) -> tuple[dict[str, bytes], str]:
-    """PNG charts when the charts module is installed; otherwise none, and say so."""
-    try:
-        charts = importlib.import_module(f"{__package__}.charts")
-    except ImportError:
-        return {}, "图表模块不可用，本材料包不含图表"
+    """PNG charts, or none and a note saying why."""
     try:
         return {f"charts/{kind}.png": charts.render(kind, figures, "png")
                 for kind in ("levels", "daily")}, "图表为 PNG，按打印分辨率生成"
@@ -200,7 +172,7 @@ def _chart_files(figures: dict) -> tuple[dict[str, bytes], str]:
 
 def build_package(db, survey: dict, out, *, now: dt.datetime | None = None) -> dict:
     """Write the package to `out` (a path or binary file); returns the manifest."""
-    with _snapshot(db):
+    with rows.read_snapshot(db):
         questions = questionnaire(db, survey["id"])
         figures = survey_figures(db, survey)
         state = database_state(db, survey["id"])
@@ -230,7 +202,7 @@ def _add_files(db, survey, questions, figures, state, package: _Package) -> list
         "rules": rules.to_dict(), "description": rules.describe(), "reason_text": REASON_TEXT,
         "excluded": state["responses"] - state["valid"], "excluded_file": EXCLUDED_FILE}))
     package.add_stream(EXCLUDED_FILE, exports.csv_chunks([excluded_table(db, survey["id"])]))
-    package.add(DECISIONS_FILE, pretty_json(validity_decisions(db, survey["id"])))
+    package.add(DECISIONS_FILE, pretty_json(rows.validity_decisions(db, survey["id"])))
     scoring, scoring_note = assessment_files(db, survey)
     for name, content in scoring.items():
         package.add(name, content, "关联自评：评分规则、实际值来源及每项得分的推导")
@@ -253,22 +225,6 @@ def _manifest(survey, figures, state, files, notes, now) -> dict:
     }
     manifest["manifest_sha256"] = manifest_digest(manifest)
     return manifest
-
-
-class _snapshot:
-    """One read transaction: every file in the package sees the same database state."""
-
-    def __init__(self, db):
-        self.conn = db.conn
-
-    def __enter__(self):
-        self.owned = not self.conn.in_transaction
-        if self.owned:
-            self.conn.execute("BEGIN")
-
-    def __exit__(self, *exc):
-        if self.owned and self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
 
 
 def readme_text(survey: dict) -> str:

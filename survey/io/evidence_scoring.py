@@ -1,11 +1,12 @@
 """The scoring part of an evidence package: for every self-evaluation (自评) with an indicator
 linked to the survey, the scoring rules applied and how each score follows from them.
-
-The assessment store is a separate feature; without it the package says so and goes on."""
-import importlib
+"""
 import json
 
 from ..core.errors import DomainError
+from ..store.assessment_view import build_view
+from ..store.assessments import get_assessment
+from ..store.evidence import linked_assessment_ids
 
 
 def _text(value) -> str | None:
@@ -34,24 +35,12 @@ def _assessment_json(view) -> dict:
     }
 
 
-def _linked_assessments(db, survey: dict) -> list[int]:
-    return [r[0] for r in db.execute(
-        "SELECT DISTINCT a.id FROM assessments a JOIN assessment_indicators i "
-        "ON i.assessment_id = a.id WHERE i.survey_id = ? AND a.department_id = ? ORDER BY a.id",
-        [survey["id"], survey["department_id"]])]
-
-
 def assessment_files(db, survey: dict) -> tuple[dict[str, bytes], str]:
     """{path: JSON bytes} for each linked assessment, and a note for the manifest."""
-    try:
-        records = importlib.import_module(f"{__package__}.store.assessments")
-        views = importlib.import_module(f"{__package__}.store.assessment_view")
-    except ImportError:
-        return {}, "本系统未启用绩效自评，材料包不含评分规则"
     files = {}
     try:
-        for assessment_id in _linked_assessments(db, survey):
-            view = views.build_view(db, records.get_assessment(db, assessment_id))
+        for assessment_id in linked_assessment_ids(db, survey):
+            view = build_view(db, get_assessment(db, assessment_id))
             files[f"assessments/{assessment_id}.json"] = (json.dumps(
                 _assessment_json(view), ensure_ascii=False, indent=2, sort_keys=True,
                 default=_text) + "\n").encode()

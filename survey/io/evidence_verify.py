@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..core.chain import GENESIS, canonical, verify_chain
+from ..store import evidence as rows
 from .evidence import (
     CHAIN_FILE,
     DECISIONS_FILE,
@@ -25,7 +26,6 @@ from .evidence import (
     manifest_digest,
     pretty_json,
     sha256_hex,
-    validity_decisions,
 )
 
 READ_CHUNK = 1 << 20
@@ -227,15 +227,11 @@ def compare_with_database(db, manifest: dict) -> VerifyReport:
 def _chain_prefix(db, survey_id: int, head: str, count: int) -> bool:
     if head == GENESIS:
         return count == 0
-    row = db.execute("SELECT id FROM responses WHERE survey_id = ? AND hash = ?",
-                     [survey_id, head]).fetchone()
-    return row is not None and db.execute(
-        "SELECT count(*) FROM responses WHERE survey_id = ? AND id <= ?",
-        [survey_id, row[0]]).fetchone()[0] == count
+    return rows.responses_up_to(db, survey_id, head) == count
 
 
 def _compare_decisions(db, survey_id: int, packaged: dict, report: VerifyReport) -> None:
-    decisions = validity_decisions(db, survey_id)
+    decisions = rows.validity_decisions(db, survey_id)
     earlier = decisions[:packaged.get("validity_decisions", 0)]
     if sha256_hex(canonical(earlier).encode()) != packaged.get("validity_log_sha256"):
         report.problems.append("人工有效性判定记录与材料包生成时不符：记录被删除或改动")

@@ -11,19 +11,22 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..core.errors import DomainError
 from ..core.figure_text import format_percent
 from ..core.screening import REASON_TEXT, Verdict
+from ..store.evidence import response_count, response_cursor
+from ..store.tallies import survey_figures
 from ..store.util import CHINA_TZ
+from .summary_export import summary_tables
+from .tables import FORMULA_PREFIXES, Table, cell_number, neutralise
 
 EXPORT_FORMATS = {"csv": "原始答卷（CSV）", "xlsx": "原始答卷（Excel）",
                   "summary-xlsx": "统计汇总（Excel）", "summary-csv": "统计汇总（CSV）"}
 ENCODINGS = {"utf-8-sig": "UTF-8（带 BOM，新版 Excel）", "gb18030": "GB18030（旧版 Excel）"}
 SOURCE_TEXT = {"qr": "扫码", "web": "网页链接", "paper": "纸质问卷"}
 MULTI_JOINER = "；"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PROGRESS_EVERY = 1000
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -32,31 +35,6 @@ Progress = Callable[[int], None] | None
 
 class ExportError(DomainError):
     """An export that cannot be produced as asked (unknown format or encoding)."""
-
-
-def neutralise(value):
-    """A text cell that a spreadsheet would run as a formula gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def cell_number(value):
-    """100.0 -> 100: whole values read as whole numbers in a spreadsheet."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-@dataclass
-class Table:
-    """One sheet: a title, a header and rows (any iterable, consumed once)."""
-    title: str
-    header: list[str]
-    rows: Iterable[list]
-    total: int | None = None  # known row count, for a progress bar
-    percent_columns: frozenset[int] = frozenset()
-    widths: list[int] = field(default_factory=list)
 
 
 def china_time(received_at: str) -> str:
@@ -71,27 +49,6 @@ def validity_text(valid: bool, reasons_json: str, manual: bool, manual_reason) -
     if valid:
         return ""
     return MULTI_JOINER.join(REASON_TEXT.get(c, c) for c in json.loads(reasons_json or "[]"))
-
-
-# One row per response; answers arrive as one JSON array so the cursor yields whole responses.
-RESPONSES_SQL = """
-SELECT r.id, r.received_at, r.source, r.channel, r.duration_seconds, s.valid, s.reasons,
-       s.manual, s.manual_reason,
-       (SELECT json_group_array(json_array(a.question_id, a.option_id, a.text))
-          FROM answers a WHERE a.response_id = r.id) AS answers
-  FROM responses r JOIN screening s ON s.response_id = r.id
- WHERE r.survey_id = ?{where} ORDER BY r.id
-"""
-
-
-def response_cursor(db, survey_id: int, where: str = "", params: tuple = ()):
-    """A live cursor over the survey's responses in id order (never fetched whole)."""
-    return db.conn.execute(RESPONSES_SQL.format(where=where), [survey_id, *params])
-
-
-def response_count(db, survey_id: int) -> int:
-    return db.execute("SELECT count(*) FROM responses WHERE survey_id = ?",
-                      [survey_id]).fetchone()[0]
 
 
 @dataclass(frozen=True)
@@ -254,8 +211,6 @@ def export_tables(db, survey: dict, questions: list[dict], fmt: str, *, values: 
     if fmt in ("csv", "xlsx"):
         return [raw_table(db, survey, questions, values=values)]
     if fmt in ("summary-csv", "summary-xlsx"):
-        from ..store.tallies import survey_figures
-        from .summary_export import summary_tables  # it builds on this module's Table
         return summary_tables(survey_figures(db, survey))
     raise ExportError(f"不支持的导出格式：{fmt}")
 

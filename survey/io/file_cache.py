@@ -4,8 +4,6 @@ A file is named by its slot (survey, chart, filter) and a digest of the data ver
 new response yields a new name and the stale file of that slot is removed; nothing is ever
 regenerated while the data stays the same.
 """
-import hashlib
-import json
 import os
 import tempfile
 import time
@@ -13,12 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.chain import digest as digest  # cache keys; re-exported for callers
+
 MAX_FILES = 2000  # many filter combinations could otherwise fill the disk
-
-
-def digest(*parts) -> str:
-    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _mtime(path: Path) -> float:

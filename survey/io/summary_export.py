@@ -3,7 +3,7 @@ why it is missing), then per-question counts and shares, then responses per day.
 from collections.abc import Iterator
 
 from ..core.figure_text import format_percent
-from .exports import Table, cell_number
+from .tables import Table, cell_number
 
 KIND_TEXT = {"scale": "量表题", "single": "单选题", "multiple": "多选题", "text": "填空题"}
 FIGURE_LABELS = {

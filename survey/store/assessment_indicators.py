@@ -10,7 +10,7 @@ import re
 from ..core.assessment.rules import rule_from_json
 from ..core.assessment.tree import Indicator
 from . import StoreError, write_transaction
-from . import assessments as records
+from . import assessment_history as records
 from .util import dumps
 
 COMPARISONS = {">=": "≥", "<=": "≤", "=": "=", "word": "定性（文字）"}

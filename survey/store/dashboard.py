@@ -13,9 +13,9 @@ from pathlib import Path
 
 from ..core import figure_text
 from ..core import figures as figures_module
+from ..core.chain import digest
 from ..core.figures import compute_figures
 from ..core.screening import REASON_TEXT
-from ..io.file_cache import digest
 from . import tallies
 from .surveys import questionnaire
 from .tallies import TallyFilter, survey_and_groups

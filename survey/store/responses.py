@@ -166,3 +166,9 @@ def record_form_view(db, survey_id: int, channel: str) -> None:
             "INSERT INTO form_views (survey_id, day, channel, views) VALUES (?, ?, ?, 1) "
             "ON CONFLICT DO UPDATE SET views = views + 1",
             [survey_id, local_day(utc_now()), channel])
+
+
+def submissions_since(db, survey_id: int, ip_hash: str, since: str) -> int:
+    """Responses to the survey from one (hashed) address after `since`."""
+    return db.execute("SELECT count(*) FROM responses WHERE ip_hash = ? AND received_at > ? "
+                      "AND survey_id = ?", [ip_hash, since, survey_id]).fetchone()[0]

@@ -9,7 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, g, make_response, request, url_for
 
-from ..store import api_tokens
+from ..store import api_tokens, assessment_view
+from ..store import assessments as assessment_store
 from ..store import surveys as survey_store
 from ..store.tallies import TallyFilter, survey_figures
 from . import api_spec
@@ -115,15 +116,6 @@ def questions(survey_id):
             "questions": figures["questions"]}
 
 
-def _assessment_modules():
-    """The assessment store, when this installation has it (built by another feature)."""
-    try:
-        from ..store import assessment_view, assessments
-    except ImportError:
-        _refuse(404, "本系统未启用绩效自评")
-    return assessments, assessment_view
-
-
 def _two_places(value: Decimal) -> float:
     return float(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
@@ -138,7 +130,7 @@ def _assessment_totals(db, assessment: dict, view_module) -> dict:
 
 @bp.get("/assessments")
 def assessments():
-    records, views = _assessment_modules()
+    records, views = assessment_store, assessment_view
     db = get_db()
     return {"assessments": [_assessment_totals(db, a, views)
                             for a in records.list_assessments(db, api_department_id())]}
@@ -146,7 +138,7 @@ def assessments():
 
 @bp.get("/assessments/<int:assessment_id>")
 def assessment(assessment_id):
-    records, views = _assessment_modules()
+    records, views = assessment_store, assessment_view
     db = get_db()
     found = records.get_assessment(db, assessment_id, api_department_id())
     if found is None:

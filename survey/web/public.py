@@ -12,6 +12,7 @@ from ..store.responses import (
     Submission,
     record_form_view,
     record_response,
+    submissions_since,
 )
 from ..store.util import iso, utc_now
 from . import security
@@ -110,9 +111,7 @@ def thanks(token):
 def _too_many_submissions(db, survey_id: int, ip_hash: str) -> bool:
     """A service hall's shared Wi-Fi sends a few an hour; a script sends hundreds."""
     since = iso(utc_now() - dt.timedelta(minutes=10))
-    recent = db.execute("SELECT count(*) FROM responses WHERE ip_hash = ? AND received_at > ? "
-                        "AND survey_id = ?", [ip_hash, since, survey_id]).fetchone()[0]
-    return recent >= current_app.config["SUBMIT_RATE_LIMIT"]
+    return submissions_since(db, survey_id, ip_hash, since) >= current_app.config["SUBMIT_RATE_LIMIT"]
 
 
 def _device_hash() -> str | None:

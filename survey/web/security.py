@@ -7,6 +7,7 @@ from flask import current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
+from ..store import rate_events
 from ..store.util import iso, utc_now
 
 csrf = CSRFProtect()
@@ -56,11 +57,8 @@ def client_ip_hash() -> str:
 def rate_limited(db, kind: str, key_hash: str, limit: int, window_minutes: int) -> bool:
     """True when `key_hash` already used its `limit` events of `kind` in the window."""
     since = iso(utc_now() - dt.timedelta(minutes=window_minutes))
-    used = db.execute("SELECT count(*) FROM rate_events WHERE kind = ? AND key_hash = ? AND at > ?",
-                      [kind, key_hash, since]).fetchone()[0]
-    return used >= limit
+    return rate_events.count_since(db, kind, key_hash, since) >= limit
 
 
 def record_event(db, kind: str, key_hash: str, blocked: bool = False) -> None:
-    db.table("rate_events").insert({"kind": kind, "key_hash": key_hash, "at": iso(utc_now()),
-                                    "blocked": int(blocked)})
+    rate_events.record_event(db, kind, key_hash, blocked)

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
+from .indicator import Indicator
 from .values import RuleError, fmt_number, fmt_percent, fmt_score, parse_actual, quantize, to_decimal
-
-if TYPE_CHECKING:
-    from .tree import Indicator
 
 LEVEL1_TOTAL = Decimal(100)
 

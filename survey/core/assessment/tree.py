@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 
 from ..errors import DomainError
 from . import checks as checks
 from .checks import Finding
+from .indicator import Indicator
 from .rules import rule_from_json
 from .values import RuleError, fmt_number, fmt_score, parse_actual, quantize, to_decimal
 
@@ -44,30 +45,6 @@ ZERO = Decimal(0)
 
 class AssessmentError(DomainError):
     """An assessment tree, template or grade band setting that cannot be used."""
-
-
-@dataclass
-class Indicator:
-    """One indicator of any level; a leaf is scored, a parent sums its children.
-
-    reported_versions holds the same figure as printed elsewhere in a report, by field and
-    source, e.g. {"actual": {"附件1": "一般合理"}, "score": {"正文": "0.86"}}.
-    """
-
-    key: str
-    name: str
-    level: int
-    weight: Decimal
-    target: str = ""
-    description: str = ""
-    actual: str | None = None
-    rule: dict | None = None
-    score: Decimal | None = None
-    children: list[Indicator] = field(default_factory=list)
-    notes: str = ""
-    reported_total: Decimal | None = None
-    linked_figure: dict | None = None
-    reported_versions: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

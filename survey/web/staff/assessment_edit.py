@@ -12,8 +12,8 @@ from ...store.assessment_view import build_view
 from ..auth import department_id, login_required
 from ..db import get_db
 from ..forms.assessments import ActualForm, AddIndicatorForm, BudgetForm, GoalsForm, IndicatorForm
-from . import bp
 from .assessments import scoped_assessment, to_workspace, workspace
+from .base import bp
 
 
 def _draft(assessment_id: int):

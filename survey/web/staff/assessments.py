@@ -30,7 +30,7 @@ from ..forms.assessments import (
     SettingsForm,
     bands_text,
 )
-from . import bp
+from .base import bp
 
 
 @bp.app_context_processor
@@ -257,6 +257,3 @@ def assessment_history(assessment_id):
     assessment = scoped_assessment(assessment_id)
     return render_template("staff/assessment_history.html", a=assessment,
                            history=store.history(get_db(), assessment_id))
-
-
-from . import assessment_edit  # noqa: E402,F401  (registers the editing routes on bp)

@@ -25,7 +25,7 @@ from ..forms.builder import (
     settings_data,
 )
 from ..urls import public_url
-from . import bp, scoped_survey
+from .base import bp, scoped_survey
 
 STATUS_ACTIONS = {"open": ("draft", "open", "问卷已开放，群众现在可以扫码填写"),
                   "close": ("open", "closed", "问卷已结束收集"),
@@ -269,6 +269,3 @@ def delete_issued(survey_id, batch_id):
     else:
         flash("已删除该发放记录。")
     return redirect(url_for("staff.issued", survey_id=survey_id), 303)
-
-
-from . import posters, questions  # noqa: E402,F401  (they add their routes to bp)

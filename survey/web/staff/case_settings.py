@@ -19,7 +19,7 @@ from ..auth import admin_required, department_id, login_required
 from ..db import get_db
 from ..errors import render_error
 from ..forms.cases import CaseSettingsForm, WorkdayOverrideForm
-from . import bp, scoped_survey
+from .base import bp, scoped_survey
 
 ADMIN_ONLY = "只有部门管理员可以修改该设置"
 

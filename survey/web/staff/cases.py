@@ -20,7 +20,7 @@ from ..auth import department_id, login_required
 from ..db import get_db
 from ..errors import render_error
 from ..forms.cases import STEP_FORMS
-from . import bp
+from .base import bp
 
 
 @bp.app_template_filter("china_time")
@@ -148,4 +148,3 @@ def case_step(case_id, action):
 
 
 # The survey's case settings and the working-day overrides register on the same blueprint.
-from . import case_settings  # noqa: E402,F401

@@ -23,7 +23,7 @@ from ..auth import department_id, login_required
 from ..db import get_db
 from ..errors import render_error
 from ..forms.dashboard import DashboardFilterForm, ValidityDecisionForm
-from . import bp, scoped_survey
+from .base import bp, scoped_survey
 
 PER_PAGE = 20
 MAX_PAGE = 1_000_000

@@ -16,7 +16,7 @@ from ..auth import admin_required, department_id, login_required
 from ..db import get_db
 from ..forms.io import ApiTokenForm, ImportForm, entry_form_class, new_entry_nonce
 from ..security import csrf
-from . import bp, scoped_survey
+from .base import bp, scoped_survey
 
 MULTIPART_OVERHEAD = 64 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

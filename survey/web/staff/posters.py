@@ -12,7 +12,7 @@ from ..auth import login_required
 from ..db import get_db
 from ..forms.builder import ChannelForm, channel_arg
 from ..urls import public_url
-from . import bp, scoped_survey
+from .base import bp, scoped_survey
 from .builder import render_survey_page
 
 PREVIEW_SCALE = 8

@@ -11,7 +11,7 @@ from ...store import surveys as survey_store
 from ..auth import login_required
 from ..db import get_db
 from ..forms.questions import NewQuestionForm, OptionForm, QuestionForm, option_data
-from . import bp, scoped_survey
+from .base import bp, scoped_survey
 from .builder import render_survey_page
 
 REFUSED = (StoreError, DomainError)
