@@ -3,15 +3,15 @@
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..store.dashboard import local_time
+from .labels import china_time
 
 
 def _dates(survey: dict) -> str:
     opens, closes = survey.get("opens_at"), survey.get("closes_at")
     if not opens and not closes:
-        return f"创建于 {local_time(survey['created_at'])[:10]}"
-    start = local_time(opens)[:10] if opens else "开放起"
-    end = local_time(closes)[:10] if closes else "未设截止"
+        return f"创建于 {china_time(survey['created_at'])[:10]}"
+    start = china_time(opens)[:10] if opens else "开放起"
+    end = china_time(closes)[:10] if closes else "未设截止"
     return f"{start} 至 {end}"
 
 

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ..core.errors import DomainError
-from ..core.figures import format_percent
+from ..core.labels import percent
 
 PRINT_DPI = 200
 FULL_WIDTH, HALF_WIDTH = 9.5, 5.8  # inches: the page shows charts full or half width
@@ -181,7 +181,7 @@ def _level_segment(ax, rows, level: int, font) -> None:
     for bar, share in zip(bars, shares, strict=True):
         if share >= 0.07:
             ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2,
-                    format_percent(share, 0), ha="center", va="center", color=text_colour,
+                    percent(share, 0), ha="center", va="center", color=text_colour,
                     fontproperties=_sized(font, 8))
 
 
@@ -233,7 +233,7 @@ def rate_chart(rows: list[dict], font, empty: str = "暂无可比较的满意率
             error_kw={"ecolor": INK, "capsize": 4, "elinewidth": 1.1})
     ax.set_yticks(range(len(shown)), labels)
     for y, r in enumerate(shown):
-        text = "无数据" if r["rate"] is None else format_percent(r["rate"], 1)
+        text = "无数据" if r["rate"] is None else percent(r["rate"], 1)
         ax.text(0.01, y, text, va="center", ha="left", color="white" if r["rate"] else MUTED,
                 fontproperties=_sized(font, 8.5))
     ax.set_xlim(0, 1)

@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..core import labels
 from ..core.chain import GENESIS, canonical, verify_chain
 from ..core.errors import DomainError
 from ..core.screening import REASON_TEXT
@@ -154,7 +155,7 @@ def _questionnaire_json(survey: dict, questions: list[dict]) -> dict:
 
 def excluded_table(db, survey_id: int) -> exports.Table:
     def row(r):
-        return [r[0], exports.china_time(r[1]), exports.SOURCE_TEXT.get(r[2], r[2]), r[3],
+        return [r[0], labels.china_time(r[1], seconds=True), labels.source_name(r[2]), r[3],
                 exports.validity_text(r[5], r[6], r[7], r[8])]
     cursor = rows.response_cursor(db, survey_id, excluded_only=True)
     header = ["答卷编号", "提交时间（北京时间）", "来源", "渠道", "排除原因"]

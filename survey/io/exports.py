@@ -6,26 +6,23 @@ formula injection; numbers stay numbers.
 """
 import codecs
 import csv
-import datetime as dt
 import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from ..core import labels
 from ..core.errors import DomainError
-from ..core.figure_text import format_percent
 from ..core.screening import REASON_TEXT, Verdict
 from ..store.evidence import response_count, response_cursor
 from ..store.tallies import survey_figures
-from ..store.util import CHINA_TZ
 from .summary_export import summary_tables
 from .tables import FORMULA_PREFIXES, Table, cell_number, neutralise
 
 EXPORT_FORMATS = {"csv": "原始答卷（CSV）", "xlsx": "原始答卷（Excel）",
                   "summary-xlsx": "统计汇总（Excel）", "summary-csv": "统计汇总（CSV）"}
 ENCODINGS = {"utf-8-sig": "UTF-8（带 BOM，新版 Excel）", "gb18030": "GB18030（旧版 Excel）"}
-SOURCE_TEXT = {"qr": "扫码", "web": "网页链接", "paper": "纸质问卷"}
 MULTI_JOINER = "；"
 PROGRESS_EVERY = 1000
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -35,11 +32,6 @@ Progress = Callable[[int], None] | None
 
 class ExportError(DomainError):
     """An export that cannot be produced as asked (unknown format or encoding)."""
-
-
-def china_time(received_at: str) -> str:
-    return dt.datetime.fromisoformat(received_at).astimezone(CHINA_TZ).strftime(
-        "%Y-%m-%d %H:%M:%S")
 
 
 def validity_text(valid: bool, reasons_json: str, manual: bool, manual_reason) -> str:
@@ -76,7 +68,7 @@ class RawLayout:
         rid, received_at, source, channel, duration, valid, reasons, manual, manual_reason, \
             answers = row
         # Blank cells are None: CSV writes them empty and XLSX leaves them out entirely.
-        cells = [rid, china_time(received_at), SOURCE_TEXT.get(source, source), channel or None,
+        cells = [rid, labels.china_time(received_at, seconds=True), labels.source_name(source), channel or None,
                  cell_number(duration), "有效" if valid else "无效",
                  validity_text(valid, reasons, manual, manual_reason) or None]
         given = _group_answers(answers)
@@ -127,7 +119,7 @@ def _safe_rows(rows: Iterable[list], progress: Progress) -> Iterator[list]:
 
 def _csv_cell(value, percent: bool):
     if percent and isinstance(value, float):
-        return format_percent(value)
+        return labels.percent(value)
     return "" if value is None else value
 
 

@@ -10,8 +10,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..core.assessment.budget import MONEY_PLACES
-from ..core.assessment.text import percent
 from ..core.assessment.values import quantize
+from ..core.labels import percent
 
 ANNEX_HEADERS = ("一级指标", "分值", "二级指标", "三级指标", "指标值", "指标说明", "实际完成值", "分值",
                  "得分", "未完成原因分析及改进措施")
@@ -81,7 +81,7 @@ def shown_actual(row) -> str:
     if row.row["actual"]:
         return row.row["actual"]
     if row.link and row.link.get("value") is not None:
-        return percent(row.link["value"])
+        return percent(row.link["value"], trim=True)
     return ""
 
 

@@ -2,7 +2,7 @@
 why it is missing), then per-question counts and shares, then responses per day."""
 from collections.abc import Iterator
 
-from ..core.figure_text import format_percent
+from ..core.labels import percent
 from .tables import Table, cell_number
 
 KIND_TEXT = {"scale": "量表题", "single": "单选题", "multiple": "多选题", "text": "填空题"}
@@ -30,7 +30,7 @@ def _figure_rows(figures: dict) -> Iterator[list]:
         ci = figures.get(f"{key}_ci95")
         if key in _RATES and ci:
             yield [f"{label} 95% 置信区间", None,
-                   f"{format_percent(ci[0])} – {format_percent(ci[1])}",
+                   f"{percent(ci[0])} – {percent(ci[1])}",
                    definitions.get(f"{key}_ci95", "")]
     need = figures["sample_size_needed"]
     yield ["±5% 精度所需有效问卷数", need["p50"], f"{need['p50']}（按 p = 50%）",
@@ -40,7 +40,7 @@ def _figure_rows(figures: dict) -> Iterator[list]:
 def _shown(key: str, value) -> str:
     if value is None:
         return "—"
-    return format_percent(value) if key in _RATES else str(cell_number(value))
+    return percent(value) if key in _RATES else str(cell_number(value))
 
 
 def _question_rows(figures: dict) -> Iterator[list]:

@@ -20,8 +20,8 @@ from ..core.assessment.tree import (
     evaluate,
     grade_bands_from_json,
 )
-from ..core.assessment.values import RuleError, fmt_percent, parse_actual, to_decimal
-from ..core.figure_text import format_percent
+from ..core.assessment.values import RuleError, parse_actual, to_decimal
+from ..core.labels import percent
 from . import assessment_indicators as tree
 from . import assessments as records
 from .assessment_indicators import BUDGET_FIGURES, SURVEY_FIGURES
@@ -171,7 +171,7 @@ def budget_findings(rows: list[dict], links: dict, overrides: dict) -> list[Find
         if isinstance(typed, str) or typed.quantize(RATE_PLACES, ROUND_HALF_UP) != value:
             findings.append(Finding(row["name"], "budget_figure_differs",
                                     f"实际完成值 {actual} 与预算执行情况表计算的{link['label']} "
-                                    f"{fmt_percent(value)} 不一致", str(row["id"])))
+                                    f"{percent(value)} 不一致", str(row["id"])))
     return findings
 
 
@@ -252,14 +252,14 @@ def link_text(link: dict | None) -> str:
     if not link:
         return ""
     if link["source"] == "budget":
-        shown = "尚未填写预算执行情况" if link["value"] is None else format_percent(link["value"])
+        shown = "尚未填写预算执行情况" if link["value"] is None else percent(link["value"])
         return f"取自预算执行情况表：{link['label']} {shown}"
     if link["value"] is None:
         return f"关联问卷“{link['survey_title']}”的{link['label']}：暂无有效回答"
-    parts = [f"关联问卷“{link['survey_title']}”的{link['label']} {format_percent(link['value'])}"]
+    parts = [f"关联问卷“{link['survey_title']}”的{link['label']} {percent(link['value'])}"]
     if link.get("n") is not None:
         parts.append(f"样本 {link['n']} 份")
     if link.get("ci95"):
         low, high = link["ci95"]
-        parts.append(f"95% 置信区间 {format_percent(low, 1)}–{format_percent(high, 1)}")
+        parts.append(f"95% 置信区间 {percent(low, 1)}–{percent(high, 1)}")
     return "，".join(parts)

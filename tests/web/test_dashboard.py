@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from survey.core.figures import format_percent
+from survey.core.labels import percent as format_percent
 from survey.io import charts
 from survey.store import dashboard as board
 from survey.store.responses import Submission, record_response

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import ClassVar
 
+from ..labels import percent
 from .values import (
     HUNDRED,
     ONE,
@@ -19,8 +20,6 @@ from .values import (
     Score,
     check_keys,
     fmt_number,
-    fmt_percent,
-    fmt_percent_short,
     fmt_score,
     full_marks,
     json_number,
@@ -62,7 +61,7 @@ class DeductionPerPointRule(Rule):
             raise RuleError(f"按点扣分的方向或计点方式无效：{self.direction!r}、{self.fraction!r}")
         if not ZERO < self.per_point <= ONE:
             raise RuleError(
-                f"按点扣分的每点扣分比例应大于 0% 且不超过 100%，而不是 {fmt_percent_short(self.per_point)}"
+                f"按点扣分的每点扣分比例应大于 0% 且不超过 100%，而不是 {percent(self.per_point, None, trim=True)}"
             )
         if self.direction == "abs" and self.allowance < ZERO:
             raise RuleError("按绝对值扣分时，允许值不能为负数")
@@ -74,11 +73,11 @@ class DeductionPerPointRule(Rule):
         }
 
     def _range(self) -> str:
-        allowance = fmt_percent_short(self.allowance)
+        allowance = percent(self.allowance, None, trim=True)
         return {"<=": f"≤{allowance}", ">=": f"≥{allowance}", "abs": f"绝对值 ≤{allowance}"}[self.direction]
 
     def describe(self) -> str:
-        allowance, per_point = fmt_percent_short(self.allowance), fmt_percent_short(self.per_point)
+        allowance, per_point = percent(self.allowance, None, trim=True), percent(self.per_point, None, trim=True)
         within = {
             "<=": f"实际值不超过 {allowance} 得满分；每超出 1 个百分点",
             ">=": f"实际值不低于 {allowance} 得满分；每低于 1 个百分点",
@@ -102,16 +101,16 @@ class DeductionPerPointRule(Rule):
         rate = numeric_actual(actual, RULE_TYPES[self.type])
         beyond = self.points_beyond(rate)
         if beyond == ZERO:
-            return full_marks(weight, f"实际值 {fmt_percent(rate)} 在允许范围（{self._range()}）内")
+            return full_marks(weight, f"实际值 {percent(rate)} 在允许范围（{self._range()}）内")
         counted = self.counted_points(beyond)
         value = max(ZERO, weight - counted * self.per_point * weight)
         formula = (
-            f"{fmt_number(weight)} − {fmt_number(counted)} × {fmt_percent_short(self.per_point)} × "
+            f"{fmt_number(weight)} − {fmt_number(counted)} × {percent(self.per_point, None, trim=True)} × "
             f"{fmt_number(weight)} = {fmt_score(value)}"
         )
         return make_score(
             value,
-            f"实际值 {fmt_percent(rate)} 超出允许范围（{self._range()}）{fmt_score(beyond)} 个百分点，"
+            f"实际值 {percent(rate)} 超出允许范围（{self._range()}）{fmt_score(beyond)} 个百分点，"
             f"计 {fmt_number(counted)} 个百分点：{formula}{'（扣完为止）' if value == ZERO else ''}",
         )
 
@@ -159,7 +158,7 @@ class BandsRule(Rule):
 
     def _check_order(self, stricter: Band, looser: Band) -> None:
         if stricter.bound == looser.bound:
-            raise RuleError(f"分档界限 {fmt_percent_short(looser.bound)} 重复")
+            raise RuleError(f"分档界限 {percent(looser.bound, None, trim=True)} 重复")
         if (looser.bound > stricter.bound) == (self.key == "at_least"):
             order = "由高到低" if self.key == "at_least" else "由低到高"
             raise RuleError(f"分档须从最严到最宽排列（{self.KEYS[self.key]} 的界限{order}）")
@@ -171,10 +170,10 @@ class BandsRule(Rule):
         return {"type": self.type, "bands": [band.to_json(self.key) for band in self.bands]}
 
     def _band_text(self, band: Band) -> str:
-        bound = f"{self.KEYS[self.key]}{fmt_percent_short(band.bound)}"
+        bound = f"{self.KEYS[self.key]}{percent(band.bound, None, trim=True)}"
         if band.points is not None:
             return f"{bound} 得 {fmt_number(band.points)} 分"
-        return f"{bound} 得分值的 {fmt_percent_short(band.fraction)}"
+        return f"{bound} 得分值的 {percent(band.fraction, None, trim=True)}"
 
     def describe(self) -> str:
         return "分档计分：" + "；".join(map(self._band_text, self.bands)) + "；未达到任何档次得 0 分"
@@ -195,15 +194,15 @@ class BandsRule(Rule):
         self._check_values(weight)
         band = next((band for band in self.bands if self._reaches(rate, band)), None)
         if band is None:
-            return make_score(ZERO, f"实际值 {fmt_percent(rate)} 未达到任何档次，得 0.00 分")
-        reached = f"实际值 {fmt_percent(rate)} {self.KEYS[self.key]} {fmt_percent(band.bound)}"
+            return make_score(ZERO, f"实际值 {percent(rate)} 未达到任何档次，得 0.00 分")
+        reached = f"实际值 {percent(rate)} {self.KEYS[self.key]} {percent(band.bound)}"
         if band.points is not None:
             return make_score(band.points, f"{reached}，对应档次得 {fmt_score(band.points)} 分")
         value = band.value(weight)
         return make_score(
             value,
-            f"{reached}，对应档次得分值的 {fmt_percent_short(band.fraction)}："
-            f"{fmt_number(weight)} × {fmt_percent_short(band.fraction)} = {fmt_score(value)}",
+            f"{reached}，对应档次得分值的 {percent(band.fraction, None, trim=True)}："
+            f"{fmt_number(weight)} × {percent(band.fraction, None, trim=True)} = {fmt_score(value)}",
         )
 
 
@@ -213,7 +212,7 @@ def _check_band_value(band: Band) -> None:
     if band.points is not None and band.points < ZERO:
         raise RuleError(f"档次得分不能为负数：{fmt_number(band.points)}")
     if band.fraction is not None and not ZERO <= band.fraction <= ONE:
-        raise RuleError(f"档次的分值比例应在 0% 至 100% 之间，而不是 {fmt_percent_short(band.fraction)}")
+        raise RuleError(f"档次的分值比例应在 0% 至 100% 之间，而不是 {percent(band.fraction, None, trim=True)}")
 
 
 def _band_from_json(data: dict, key: str) -> Band:

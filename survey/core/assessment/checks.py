@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..labels import percent
 from .indicator import Indicator
-from .values import RuleError, fmt_number, fmt_percent, fmt_score, parse_actual, quantize, to_decimal
+from .values import RuleError, fmt_number, fmt_score, parse_actual, quantize, to_decimal
 
 LEVEL1_TOTAL = Decimal(100)
 
@@ -139,7 +140,7 @@ def linked_figure(indicator: Indicator) -> list[Finding]:
     sample = f"，样本 {figure['n']} 份" if figure.get("n") is not None else ""
     return [_finding(
         indicator, "linked_figure_differs",
-        f"实际完成值 {indicator.actual} 与关联问卷的当前数值 {fmt_percent(value)} 不一致{sample}",
+        f"实际完成值 {indicator.actual} 与关联问卷的当前数值 {percent(value)} 不一致{sample}",
     )]
 
 

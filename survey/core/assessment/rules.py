@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
+from ..labels import percent
 from .bands import Band, BandsRule, DeductionPerPointRule, bands_from_json
 from .values import (
     ONE,
@@ -22,8 +23,6 @@ from .values import (
     Score,
     check_keys,
     fmt_number,
-    fmt_percent,
-    fmt_percent_short,
     fmt_score,
     full_marks,
     json_number,
@@ -72,7 +71,7 @@ class ProportionalRule(Rule):
         if self.direction == ">=" and self.over_form != "ratio":
             raise RuleError("定量指标只有方向为 <= 时才能选择超出后的计分方式")
         if self.target <= ZERO:
-            raise RuleError(f"定量指标的指标值必须大于 0，而不是 {fmt_percent_short(self.target)}")
+            raise RuleError(f"定量指标的指标值必须大于 0，而不是 {percent(self.target, None, trim=True)}")
 
     def to_json(self) -> dict:
         data = {"type": self.type, "target": json_number(self.target), "direction": self.direction}
@@ -81,18 +80,18 @@ class ProportionalRule(Rule):
         return data
 
     def describe(self) -> str:
-        target = fmt_percent_short(self.target)
+        target = percent(self.target, None, trim=True)
         if self.direction == ">=":
             return f"完成指标值（≥{target}）得满分；未完成按 实际值/指标值 × 分值 计分"
         if self.over_form == "ratio":
             return f"不超过指标值（≤{target}）得满分；超过按 指标值/实际值 × 分值 计分"
-        twice = fmt_percent_short(2 * self.target)
+        twice = percent(2 * self.target, None, trim=True)
         return f"不超过指标值（≤{target}）得满分；超过后线性递减，达到指标值的 2 倍（{twice}）时得 0 分"
 
     def score(self, weight, actual) -> Score:
         weight = parse_weight(weight)
         rate = numeric_actual(actual, RULE_TYPES[self.type])
-        target, shown = self.target, (fmt_percent(rate), fmt_percent(self.target))
+        target, shown = self.target, (percent(rate), percent(self.target))
         if self.direction == ">=":
             if rate >= target:
                 return full_marks(weight, f"实际值 {shown[0]} ≥ 指标值 {shown[1]}")
@@ -125,9 +124,9 @@ class RateTimesWeightRule(Rule):
         weight = parse_weight(weight)
         rate = numeric_actual(actual, RULE_TYPES[self.type])
         held = min(max(rate, ZERO), ONE)
-        note = "" if held == rate else f"完成率 {fmt_percent(rate)} 按 {fmt_percent_short(held)} 计；"
+        note = "" if held == rate else f"完成率 {percent(rate)} 按 {percent(held, None, trim=True)} 计；"
         value = weight * held
-        return make_score(value, f"{note}{fmt_number(weight)} × {fmt_percent(held)} = {fmt_score(value)}")
+        return make_score(value, f"{note}{fmt_number(weight)} × {percent(held)} = {fmt_score(value)}")
 
 
 TIERS: dict[str, tuple[str, Decimal, Decimal]] = {
@@ -141,7 +140,7 @@ TIERS: dict[str, tuple[str, Decimal, Decimal]] = {
 def _tier_range(tier: str) -> str:
     _, low, high = TIERS[tier]
     closing = "（含）" if tier == "achieved" else "（不含）"
-    return f"{fmt_percent_short(low)}（含）至 {fmt_percent_short(high)}{closing}"
+    return f"{percent(low, None, trim=True)}（含）至 {percent(high, None, trim=True)}{closing}"
 
 
 def tier_for_fraction(fraction: Decimal) -> str | None:
@@ -167,7 +166,7 @@ class QualitativeRule(Rule):
             label = TIERS[self.tier][0]
             raise RuleError(
                 f"“{label}”档的得分比例应在 {_tier_range(self.tier)}之间，"
-                f"而不是 {fmt_percent_short(self.fraction)}"
+                f"而不是 {percent(self.fraction, None, trim=True)}"
             )
 
     def to_json(self) -> dict:
@@ -178,18 +177,18 @@ class QualitativeRule(Rule):
         return (
             "定性指标分三档：达成预期得分值的 80%（含）–100%，部分达成并具有一定效果 60%（含）–80%，"
             f"未达成且效果较差 0–60%；本项评定为“{label}”，按分值的 "
-            f"{fmt_percent_short(self.fraction)} 计分"
+            f"{percent(self.fraction, None, trim=True)} 计分"
         )
 
     def score(self, weight, actual) -> Score:
         weight = parse_weight(weight)
-        shown = fmt_percent(actual) if isinstance(actual, Decimal) else (actual or "未填写")
+        shown = percent(actual) if isinstance(actual, Decimal) else (actual or "未填写")
         value = weight * self.fraction
         label = TIERS[self.tier][0]
         return make_score(
             value,
             f"实际完成情况“{shown}”，评定为“{label}”：{fmt_number(weight)} × "
-            f"{fmt_percent_short(self.fraction)} = {fmt_score(value)}",
+            f"{percent(self.fraction, None, trim=True)} = {fmt_score(value)}",
         )
 
 

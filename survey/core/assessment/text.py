@@ -1,9 +1,9 @@
 """The report's paragraphs, in Chinese, generated from an assessment view: 综合评价结论, the
 budget paragraph, one paragraph per indicator and the survey sentences. No figure here is
 typed by hand: each comes from the same view as the tables, so text and tables agree."""
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from ..figure_text import format_percent
+from ..labels import percent
 from .budget import fmt_money
 from .values import fmt_number, quantize
 
@@ -14,14 +14,6 @@ CHINESE_NUMERALS = "一二三四五六七八九十"
 def points(value: Decimal | None) -> str:
     """A score as written in a sentence: 14, 14.4, 0.86 (two places, half up, no trailing 0)."""
     return "—" if value is None else fmt_number(quantize(value))
-
-
-def percent(rate) -> str:
-    """96%, 95.83%: two places half up, trailing zeros dropped."""
-    if rate is None:
-        return "—"
-    shown = (Decimal(str(rate)) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    return f"{fmt_number(shown)}%"
 
 
 def _circled(i: int) -> str:
@@ -44,7 +36,7 @@ def budget_paragraph(view) -> str:
     year = view.assessment["year"]
     text = (f"我单位 {year} 年年初预算资金 {fmt_money(budget.initial)} 万元；全年预算资金总额 "
             f"{fmt_money(budget.full_year)} 万元。全年实际执行数为 {fmt_money(budget.executed)} 万元，"
-            f"预算执行率为 {percent(budget.execution_rate)}。")
+            f"预算执行率为 {percent(budget.execution_rate, trim=True)}。")
     row = view.budget_row
     if row is not None and row.score is not None:
         text += f"该项分值 {points(_weight(row))} 分，得 {points(row.score)} 分。"
@@ -64,21 +56,21 @@ def survey_sentence(row) -> str:
     counts.append(f"回收问卷 {link['returned']} 份" if counts else f"共回收问卷 {link['returned']} 份")
     counts.append(f"其中有效问卷 {link['valid']} 份")
     if link.get("valid_rate") is not None:
-        counts.append(f"问卷有效率 {percent(link['valid_rate'])}")
+        counts.append(f"问卷有效率 {percent(link['valid_rate'], trim=True)}")
     text = f"{row.row['name']}问卷{'，'.join(counts)}。"
     if link["value"] is None:
         return text + "暂无有效回答，无法统计。"
     interval = ""
     if link.get("ci95"):
         low, high = link["ci95"]
-        interval = f"（95% 置信区间 {format_percent(low, 1)}–{format_percent(high, 1)}）"
-    return (text + f"据统计{row.row['name']}为 {percent(link['value'])}{interval}，根据评分规则，"
+        interval = f"（95% 置信区间 {percent(low, 1)}–{percent(high, 1)}）"
+    return (text + f"据统计{row.row['name']}为 {percent(link['value'], trim=True)}{interval}，根据评分规则，"
             f"该指标得 {points(row.score)} 分。")
 
 
 def indicator_sentence(i: int, row) -> str:
     target = row.row["target"]
-    actual = row.row["actual"] or (percent(row.link["value"]) if row.link else "")
+    actual = row.row["actual"] or (percent(row.link["value"], trim=True) if row.link else "")
     facts = f"，指标值 {_target(row)}" if target else ""
     facts += f"，实际完成值 {actual}" if actual else ""
     text = f"{_circled(i)}{row.row['name']}{facts}，指标 {points(_weight(row))} 分，得 {points(row.score)} 分。"

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import ClassVar
 
 from ..errors import DomainError
+from ..labels import number as fmt_number  # the one number format
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -140,24 +141,8 @@ def numeric_actual(actual, rule_name: str) -> Decimal:
     return to_decimal(value, "实际完成值")
 
 
-def fmt_number(value: Decimal) -> str:
-    """A number as written by a person: 15, 14.4, 0.86 (no exponent, no trailing zeros)."""
-    text = format(value.normalize(), "f")
-    return "0" if text == "-0" else text
-
-
 def fmt_score(value: Decimal) -> str:
     return str(quantize(value))
-
-
-def fmt_percent(rate: Decimal) -> str:
-    """A rate with two places, as in an explanation's arithmetic: 96.00%."""
-    return f"{quantize(rate * HUNDRED)}%"
-
-
-def fmt_percent_short(rate: Decimal) -> str:
-    """A rate as a parameter is written: 90%, 98.95%, 0.1%."""
-    return f"{fmt_number(rate * HUNDRED)}%"
 
 
 def check_keys(data: dict, rule_name: str, required: set[str], optional: set[str]) -> None:

@@ -10,7 +10,8 @@ from wtforms import FieldList, Form, FormField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from ...core.assessment.rules import TIERS, BandsRule, DeductionPerPointRule, ProportionalRule, rule_from_json
-from ...core.assessment.values import RULE_TYPES, RuleError, fmt_number, fmt_percent_short, to_decimal
+from ...core.assessment.values import RULE_TYPES, RuleError, fmt_number, to_decimal
+from ...core.labels import percent
 
 BAND_ROWS = 6
 NO_RULE = ""
@@ -149,23 +150,23 @@ class RuleEditor:
             return
         parsed = rule_from_json(rule)
         if isinstance(parsed, ProportionalRule):
-            self.prop_target.data = fmt_percent_short(parsed.target)
+            self.prop_target.data = percent(parsed.target, None, trim=True)
             self.prop_direction.data, self.prop_over_form.data = parsed.direction, parsed.over_form
         elif isinstance(parsed, DeductionPerPointRule):
-            self.ded_allowance.data = fmt_percent_short(parsed.allowance)
-            self.ded_per_point.data = fmt_percent_short(parsed.per_point)
+            self.ded_allowance.data = percent(parsed.allowance, None, trim=True)
+            self.ded_per_point.data = percent(parsed.per_point, None, trim=True)
             self.ded_direction.data, self.ded_fraction.data = parsed.direction, parsed.fraction
         elif isinstance(parsed, BandsRule):
             self._fill_bands(parsed)
         elif rule["type"] == "qualitative":
             self.qual_tier.data = parsed.tier
-            self.qual_fraction.data = fmt_percent_short(parsed.fraction)
+            self.qual_fraction.data = percent(parsed.fraction, None, trim=True)
 
     def _fill_bands(self, rule: BandsRule) -> None:
         self.bands_key.data = rule.key
         for row, band in zip(self.bands, rule.bands[:BAND_ROWS], strict=False):
-            row.bound.data = fmt_percent_short(band.bound)
+            row.bound.data = percent(band.bound, None, trim=True)
             if band.points is not None:
                 row.kind.data, row.value.data = "score", fmt_number(band.points)
             else:
-                row.kind.data, row.value.data = "fraction", fmt_percent_short(band.fraction)
+                row.kind.data, row.value.data = "fraction", percent(band.fraction, None, trim=True)

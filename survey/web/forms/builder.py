@@ -19,11 +19,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ...core.labels import CHINA_TZ
 from ...core.questionnaire import SATISFIED_LEVELS, SURVEY_TEMPLATES
 from ...core.screening import ScreeningRules, ScreeningRulesError
 from ...store.builder import SurveySettings
 from ...store.surveys import DEDUPE_POLICIES
-from ...store.util import CHINA_TZ
 from ..public import CHANNEL_MAX
 from . import ChineseForm
 from .public import clean_text
@@ -107,12 +107,6 @@ def from_utc_iso(value: str | None) -> tuple[dt.date | None, dt.time | None]:
         return None, None
     local = dt.datetime.fromisoformat(value).astimezone(CHINA_TZ)
     return local.date(), local.time().replace(second=0, microsecond=0)
-
-
-def local_text(value: str | None) -> str:
-    """'2024-03-01 08:30' in China time, for pages; '' when unset."""
-    day, time = from_utc_iso(value)
-    return f"{day.isoformat()} {time.strftime('%H:%M')}" if day else ""
 
 
 class SettingsForm(ChineseForm):

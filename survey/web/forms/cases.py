@@ -8,10 +8,8 @@ from wtforms import (
     DateField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -19,7 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ...core.cases import APPEAL_KINDS, DEFAULT_LEVELS, CaseSettings, callback_consent_text
 from ...core.figures import SCALE_LABELS
 from ...core.workdays import MAX_WORKING_DAYS
-from . import ChineseForm
+from . import CheckboxesField, ChineseForm
 from .public import clean_text
 
 TEXT_MAX = 2000
@@ -133,31 +131,16 @@ STEP_FORMS = {"assign": AssignForm, "callback": CallbackForm, "cause": CauseForm
               "reject_appeal": RejectAppealForm}
 
 
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-    # WTForms has no Chinese for these two messages.
-    INVALID = "所选项目无效，请刷新页面后重新选择"
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(self.INVALID) from None
-
-    def pre_validate(self, form):
-        try:
-            super().pre_validate(form)
-        except ValidationError:
-            raise ValidationError(self.INVALID) from None
+# WTForms has no Chinese for an invalid choice.
+INVALID_CHOICE = "所选项目无效，请刷新页面后重新选择"
 
 
 class CaseSettingsForm(_Form):
     enabled = BooleanField("开启差评自动立案")
     levels = CheckboxesField("哪些评价等级立案", choices=[SelectChoice(x, x) for x in SCALE_LABELS],
-                             default=list(DEFAULT_LEVELS))
+                             default=list(DEFAULT_LEVELS), invalid_message=INVALID_CHOICE)
     all_questions = BooleanField("全部量表题（不勾选则只看下面选中的题目）")
-    question_ids = CheckboxesField("立案题目", coerce=int, choices=[])
+    question_ids = CheckboxesField("立案题目", coerce=int, choices=[], invalid_message=INVALID_CHOICE)
     due_working_days = IntegerField("办理时限（工作日）", validators=[
         InputRequired("请填写办理时限"),
         NumberRange(1, MAX_WORKING_DAYS, f"请填写 1 到 {MAX_WORKING_DAYS} 之间的整数")])

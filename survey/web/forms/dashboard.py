@@ -6,7 +6,7 @@ from wtforms import Form, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ...store.dashboard import SOURCE_NAMES
+from ...core.labels import SOURCE_NAMES
 from ...store.tallies import TallyFilter
 from . import ChineseForm
 

@@ -10,12 +10,12 @@ import time
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from wtforms import RadioField, SelectMultipleField, TextAreaField, widgets
+from wtforms import RadioField, TextAreaField
 from wtforms.csrf.core import CSRF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
-from . import ChineseForm
+from . import CheckboxesField, ChineseForm
 
 TICKET_MAX_AGE = 7 * 24 * 3600
 TEXT_MAX = 1000
@@ -57,11 +57,6 @@ class _ChoiceRequired(InputRequired):
     def __call__(self, form, field):
         if not field.raw_data or not any(field.raw_data):
             raise StopValidation(self.message)
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def clean_text(value):

@@ -3,7 +3,7 @@ workspace, adding / moving / removing indicators, the budget block, the 年度�
 the live preview the workspace script asks for while an actual is being typed."""
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 
-from ...core.assessment.text import percent
+from ...core.labels import percent
 from ...store import StoreError
 from ...store import assessment_indicators as tree
 from ...store import assessments as store
@@ -88,7 +88,7 @@ def assessment_preview(assessment_id):
     return jsonify({
         "scores": {str(r.id): None if r.score is None else str(r.score) for r in view.rows},
         "explanations": {str(r.id): r.explanation for r in view.rows},
-        "rates": {level.key: percent(level.score / level.weight) if level.weight else "—"
+        "rates": {level.key: percent(level.score / level.weight, trim=True) if level.weight else "—"
                   for level in view.levels},
         "total": str(view.total), "grade": view.grade, "findings": len(view.findings)})
 

@@ -1,21 +1,20 @@
 """Staff pages: the department's self-evaluations (部门整体支出绩效自评) — list, create, the
 workspace, findings and their explanations, finalise and reopen, print, XLSX, text, history.
 Editing the tree, the budget block and the goals is in assessment_edit.py."""
-import datetime as dt
 import io
 from decimal import Decimal
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
 from ...core.assessment.budget import fmt_money
-from ...core.assessment.text import percent, points, report_text
+from ...core.assessment.text import points, report_text
 from ...core.assessment.tree import TEMPLATES
 from ...core.assessment.values import fmt_number
+from ...core.labels import china_time, percent
 from ...io.report_workbook import annex_rows, shown_actual, target_shown, workbook_bytes
 from ...store import StoreError
 from ...store import assessments as store
 from ...store.assessment_view import build_view, link_text, snapshot
-from ...store.util import CHINA_TZ
 from ..auth import admin_required, department_id, login_required
 from ..db import get_db
 from ..forms.assessment_rules import choices
@@ -35,22 +34,16 @@ from .base import bp
 
 @bp.app_context_processor
 def _assessment_helpers():
-    return {"points": points, "num": plain_decimal, "pct": percent, "money": fmt_money, "link_text": link_text,
+    return {"points": points, "num": plain_decimal, "pct": lambda rate: percent(rate, trim=True),
+            "money": fmt_money, "link_text": link_text,
             "shown_actual": shown_actual, "target_shown": target_shown,
             "score2": lambda v: "—" if v is None else str(Decimal(v).quantize(Decimal("0.01"))),
-            "assessment_statuses": store.STATUSES, "as_time": china_time}
+            "assessment_statuses": store.STATUSES, "as_time": lambda stored: china_time(stored, empty="")}
 
 
 def plain_decimal(value) -> str:
     """A stored weight or bound as a person writes it: 10, 0.5, 90; '' when unset."""
     return "" if value is None or value == "" else fmt_number(Decimal(str(value)))
-
-
-def china_time(value: str | None) -> str:
-    """An ISO UTC time as China time, '2024-05-06 14:30'; '' when unset."""
-    if not value:
-        return ""
-    return dt.datetime.fromisoformat(value).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def scoped_assessment(assessment_id: int) -> dict:

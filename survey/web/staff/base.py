@@ -2,6 +2,7 @@
 logged-in user's department; another department's survey is a 404, never a 403."""
 from flask import Blueprint, abort, current_app
 
+from ...core import labels
 from ...store import surveys as survey_store
 from ..auth import department_id, load_user
 from ..db import get_db
@@ -15,6 +16,21 @@ def _navigation():
     def has_endpoint(name: str) -> bool:
         return name in current_app.view_functions
     return {"has_endpoint": has_endpoint, "survey_statuses": survey_store.STATUSES}
+
+
+@bp.app_template_filter("china_time")
+def _china_time(stored: str | None) -> str:
+    return labels.china_time(stored)
+
+
+@bp.app_template_filter("source_name")
+def _source_name(source: str) -> str:
+    return labels.source_name(source)
+
+
+@bp.app_template_filter("channel_name")
+def _channel_name(channel: str | None) -> str:
+    return labels.channel_name(channel)
 
 
 def scoped_survey(survey_id: int) -> dict:

@@ -4,7 +4,8 @@ blueprint from `questions.py` and `posters.py`."""
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from ...core.errors import DomainError
-from ...core.figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES, format_percent
+from ...core.figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES
+from ...core.labels import china_time, percent
 from ...core.questionnaire import QUESTION_KINDS, load_survey_template
 from ...core.screening import ScreeningRules
 from ...store import StoreError
@@ -21,7 +22,6 @@ from ..forms.builder import (
     NewSurveyForm,
     ScaleSchemeForm,
     SettingsForm,
-    local_text,
     settings_data,
 )
 from ..urls import public_url
@@ -37,8 +37,8 @@ def _endpoints():
     # Tabs link to pages other modules may or may not have registered yet.
     return {"has_endpoint": lambda name: name in current_app.view_functions,
             "survey_statuses": survey_store.STATUSES, "question_kinds": QUESTION_KINDS,
-            "plain_number": plain_number, "local_time": local_text,
-            "percent": lambda part, whole: format_percent(part / whole) if whole else "—"}
+            "plain_number": plain_number, "local_time": lambda stored: china_time(stored, empty=""),
+            "percent": lambda part, whole: percent(part / whole) if whole else "—"}
 
 
 def plain_number(value) -> str:
@@ -127,7 +127,7 @@ def survey(survey_id):
         issued=issued_count(db, survey_id), public_url=public_url(survey["token"]),
         questions=survey_store.questionnaire(db, survey_id), siblings=siblings,
         copy_form=copy_form, summary=_settings_summary(survey),
-        opens=local_text(survey["opens_at"]), closes=local_text(survey["closes_at"]),
+        opens=china_time(survey["opens_at"], empty=""), closes=china_time(survey["closes_at"], empty=""),
         accepting=survey_store.is_accepting(survey))
 
 

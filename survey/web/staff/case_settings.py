@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ...core.cases import CaseSettings
 from ...core.errors import DomainError
-from ...core.figure_text import format_percent
+from ...core.labels import percent
 from ...core.workdays import national_calendar, year_arrangement
 from ...store import StoreError
 from ...store import cases as case_store
@@ -70,7 +70,7 @@ def case_settings(survey_id):
     return render_template("staff/cases_settings.html", survey=survey, form=form,
                            settings=current, problem=problem, stale=stale,
                            figures=case_figures(get_db(), survey_id)["total"],
-                           format_percent=format_percent), 422 if form.is_submitted() else 200
+                           format_percent=percent), 422 if form.is_submitted() else 200
 
 
 @bp.route("/cases/workdays", methods=["GET", "POST"])

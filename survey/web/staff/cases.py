@@ -7,28 +7,20 @@ from wtforms.fields.choices import SelectChoice
 
 from ...core.cases import ACTIONS, APPEAL_KINDS, EVENT_NAMES, STATUSES, CasePermissionError, available_actions
 from ...core.errors import DomainError
-from ...core.figure_text import format_percent
+from ...core.labels import percent
 from ...core.screening import REASON_TEXT
 from ...core.workdays import describe_day, uncovered_years
 from ...store import StoreError, accounts
 from ...store import case_reports as reports
 from ...store import cases as case_store
 from ...store import surveys as survey_store
-from ...store.util import CHINA_TZ, audit
+from ...store.util import audit
 from ...store.workdays import department_calendar
 from ..auth import department_id, login_required
 from ..db import get_db
 from ..errors import render_error
 from ..forms.cases import STEP_FORMS
 from .base import bp
-
-
-@bp.app_template_filter("china_time")
-def china_time(text: str | None) -> str:
-    """A stored UTC timestamp as China time, to the minute."""
-    if not text:
-        return "—"
-    return dt.datetime.fromisoformat(text).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _scoped_case(case_id: int) -> dict:
@@ -69,7 +61,7 @@ def cases():
         "staff/cases.html", cases=rows, total=total, page=page, flt=flt, surveys=surveys,
         channels=reports.department_channels(db, department_id()), figures=figures,
         statuses=STATUSES, page_size=reports.PAGE_SIZE, today=reports.today(),
-        format_percent=format_percent)
+        format_percent=percent)
 
 
 def _may_see_contact(case: dict) -> bool:

@@ -9,7 +9,8 @@ from pathlib import Path
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 
 from ...core.errors import DomainError
-from ...core.figures import format_percent, precision_warning
+from ...core.figures import precision_warning
+from ...core.labels import percent
 from ...core.overview import overview_rows, series_groups
 from ...io import charts
 from ...io.file_cache import FileCache, digest
@@ -77,7 +78,7 @@ def dashboard(survey_id):
     return render_template(
         "staff/dashboard.html", survey=survey, form=form, figures=figures,
         problem=problem, warning=precision_warning(figures) if figures else None,
-        tables=board.question_tables(figures) if figures else None, pct=format_percent,
+        tables=board.question_tables(figures) if figures else None, pct=percent,
         suggestions=board.suggestions(db, survey_id, flt, form.search(), _page_arg(), PER_PAGE),
         chart_args={**form.args(),
                     "v": version.key(charts.style_version(), with_views=False)[:12]},
@@ -208,7 +209,7 @@ def overview():
     db = get_db()
     rows = _department_rows(db)
     return render_template("staff/overview.html", rows=rows, groups=series_groups(rows),
-                           statuses=survey_store.STATUSES, pct=format_percent)
+                           statuses=survey_store.STATUSES, pct=percent)
 
 
 @bp.get("/overview/series.<fmt>")
