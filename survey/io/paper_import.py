@@ -12,8 +12,8 @@ import zipfile
 from dataclasses import dataclass
 
 from ..core.errors import DomainError
+from ..core.questionnaire import TEXT_MAX, clean_text
 from ..store.imports import PaperRow, import_rows
-from ..web.forms.public import TEXT_MAX, clean_text
 
 MAX_ROWS = 50_000
 XLSX_MAX_UNPACKED = 200 * 1024 * 1024  # a small file that unpacks to gigabytes is refused

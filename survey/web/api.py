@@ -120,8 +120,8 @@ def _two_places(value: Decimal) -> float:
     return float(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _assessment_totals(db, assessment: dict, view_module) -> dict:
-    view = view_module.build_view(db, assessment)
+def _assessment_totals(db, assessment: dict) -> dict:
+    view = assessment_view.build_view(db, assessment)
     return {"id": assessment["id"], "title": assessment["title"], "year": assessment["year"],
             "status": assessment["status"], "total": _two_places(view.total), "grade": view.grade,
             "finalised_at": assessment.get("finalised_at"),
@@ -130,17 +130,15 @@ def _assessment_totals(db, assessment: dict, view_module) -> dict:
 
 @bp.get("/assessments")
 def assessments():
-    records, views = assessment_store, assessment_view
     db = get_db()
-    return {"assessments": [_assessment_totals(db, a, views)
-                            for a in records.list_assessments(db, api_department_id())]}
+    return {"assessments": [_assessment_totals(db, a)
+                            for a in assessment_store.list_assessments(db, api_department_id())]}
 
 
 @bp.get("/assessments/<int:assessment_id>")
 def assessment(assessment_id):
-    records, views = assessment_store, assessment_view
     db = get_db()
-    found = records.get_assessment(db, assessment_id, api_department_id())
+    found = assessment_store.get_assessment(db, assessment_id, api_department_id())
     if found is None:
         abort(404)
-    return _assessment_totals(db, found, views)
+    return _assessment_totals(db, found)

@@ -5,6 +5,7 @@ import time
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
+from ..core.questionnaire import CHANNEL_MAX
 from ..store import surveys as survey_store
 from ..store.responses import (
     AlreadyAnsweredError,
@@ -22,7 +23,6 @@ from .forms.public import answers_from, new_ticket, read_ticket, response_form_c
 
 bp = Blueprint("public", __name__)
 DEVICE_COOKIE = "sv_device"
-CHANNEL_MAX = 40
 
 
 @bp.get("/")

@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from ...core.assessment.budget import AMOUNT_FIELDS, BudgetError, BudgetLine, parse_amount
 from ...core.assessment.tree import AssessmentError, grade_bands_from_json
 from ...core.assessment.values import RuleError, parse_weight, to_decimal
-from ...store.assessment_indicators import BUDGET_FIGURES, COMPARISONS, SURVEY_FIGURES
+from ...core.assessment.vocabulary import BUDGET_FIGURES, COMPARISONS, SURVEY_FIGURES
 from . import ChineseForm
 from .assessment_rules import InvalidParameter, RuleEditor, SubForm, choices
 from .public import clean_text

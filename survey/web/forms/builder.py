@@ -20,11 +20,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ...core.labels import CHINA_TZ
-from ...core.questionnaire import SATISFIED_LEVELS, SURVEY_TEMPLATES
+from ...core.questionnaire import CHANNEL_MAX, SATISFIED_LEVELS, SURVEY_TEMPLATES
 from ...core.screening import ScreeningRules, ScreeningRulesError
 from ...store.builder import SurveySettings
 from ...store.surveys import DEDUPE_POLICIES
-from ..public import CHANNEL_MAX
 from . import ChineseForm
 from .public import clean_text
 

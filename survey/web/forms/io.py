@@ -7,10 +7,10 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ...core.questionnaire import CHANNEL_MAX
 from ...store.api_tokens import NAME_MAX
 from .public import TEXT_MAX, clean_text
 
-CHANNEL_MAX = 40
 _NUMBERS = re.compile(r"[\s,，、;；]+")
 
 

@@ -4,7 +4,6 @@ CSRF here is stateless: the token is a signed form ticket (nonce, start time, ch
 form still works when the in-app browser refuses cookies; the nonce then also stops double
 submissions.
 """
-import re
 import secrets
 import time
 
@@ -15,11 +14,11 @@ from wtforms.csrf.core import CSRF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
+from ...core.questionnaire import TEXT_MAX as TEXT_MAX  # one limit for typed answers
+from ...core.questionnaire import clean_text as clean_text  # the filter every form uses
 from . import CheckboxesField, ChineseForm
 
 TICKET_MAX_AGE = 7 * 24 * 3600
-TEXT_MAX = 1000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -57,10 +56,6 @@ class _ChoiceRequired(InputRequired):
     def __call__(self, form, field):
         if not field.raw_data or not any(field.raw_data):
             raise StopValidation(self.message)
-
-
-def clean_text(value):
-    return _CONTROL.sub("", value).strip() if isinstance(value, str) else value
 
 
 def response_form_class(questions: list[dict]):

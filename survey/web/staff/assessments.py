@@ -10,11 +10,12 @@ from ...core.assessment.budget import fmt_money
 from ...core.assessment.text import points, report_text
 from ...core.assessment.tree import TEMPLATES
 from ...core.assessment.values import fmt_number
+from ...core.assessment.view import link_text
 from ...core.labels import china_time, percent
 from ...io.report_workbook import annex_rows, shown_actual, target_shown, workbook_bytes
 from ...store import StoreError
 from ...store import assessments as store
-from ...store.assessment_view import build_view, link_text, snapshot
+from ...store.assessment_view import build_view, snapshot
 from ..auth import admin_required, department_id, login_required
 from ..db import get_db
 from ..forms.assessment_rules import choices
