@@ -90,6 +90,7 @@ def channel_rates(db, survey: dict, flt: TallyFilter = TallyFilter()) -> list[di
     return dashboard_figures(db, survey, flt)["channels"]
 
 
+@dataclass(frozen=True)
 class Page:
     rows: list
     total: int

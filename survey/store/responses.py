@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from ..core.chain import GENESIS, response_hash
 from ..core.screening import ResponseFacts, ScreeningRules, Verdict, screen
+from ..core.settings import SurveySettings
 from . import StoreError, write_transaction
 from . import cases as case_store
 from .util import iso, local_day, utc_now
@@ -36,7 +37,7 @@ class Submission:
 
 
 def screening_rules(survey: dict) -> ScreeningRules:
-    return ScreeningRules.from_dict(survey["settings"].get("screening", {}))
+    return SurveySettings.of(survey).screening_rules()
 
 
 def _facts(db, survey: dict, questions: list[dict], sub: Submission) -> ResponseFacts:

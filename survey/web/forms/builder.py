@@ -22,7 +22,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ...core.labels import CHINA_TZ
 from ...core.questionnaire import CHANNEL_MAX, SATISFIED_LEVELS, SURVEY_TEMPLATES
 from ...core.screening import ScreeningRules, ScreeningRulesError
-from ...store.builder import SurveySettings
+from ...core.settings import SurveySettings
+from ...store.builder import SettingsEdit
 from ...store.surveys import DEDUPE_POLICIES
 from . import ChineseForm
 from .public import clean_text
@@ -157,14 +158,14 @@ class SettingsForm(ChineseForm):
         if field.data is not None and field.data < getattr(self, "_valid", 0):
             raise ValidationError(f"总体人数不能少于已收到的有效问卷数（{self._valid} 份）")
 
-    def settings(self) -> SurveySettings:
+    def settings(self) -> SettingsEdit:
         seconds = self.min_seconds.data
         rules = ScreeningRules(require_complete=self.require_complete.data,
                                min_seconds=None if seconds is None else float(seconds),
                                dedupe_device=self.dedupe_device.data,
                                straightlining=self.straightlining.data)
         question = self.headline_question_id.data
-        return SurveySettings(
+        return SettingsEdit(
             title=self.title.data, intro=self.intro.data or "", year=self.year.data,
             headline=self.headline.data,
             headline_question_id=int(question) if question else None,
@@ -176,22 +177,22 @@ class SettingsForm(ChineseForm):
 
 def settings_data(survey: dict) -> dict:
     """The settings form's initial values from a stored survey."""
-    settings = survey["settings"]
+    settings = SurveySettings.of(survey)
     try:
-        rules = ScreeningRules.from_dict(settings.get("screening"))
+        rules = settings.screening_rules()
     except ScreeningRulesError:
         rules = ScreeningRules()  # unreadable stored rules: offer the defaults to save over them
     opens_date, opens_time = from_utc_iso(survey["opens_at"])
     closes_date, closes_time = from_utc_iso(survey["closes_at"])
-    question = settings.get("headline_question_id")
+    question = settings.headline_question_id
     return {"title": survey["title"], "intro": survey["intro"], "year": survey["year"],
-            "headline": settings.get("headline", "question"),
+            "headline": settings.headline,
             "headline_question_id": str(question) if question else "",
             "require_complete": rules.require_complete, "min_seconds": _plain(rules.min_seconds),
             "dedupe_device": rules.dedupe_device, "straightlining": rules.straightlining,
             "dedupe_policy": survey["dedupe_policy"], "opens_date": opens_date,
             "opens_time": opens_time, "closes_date": closes_date, "closes_time": closes_time,
-            "population": settings.get("population")}
+            "population": settings.population}
 
 
 def _plain(number: float | None):

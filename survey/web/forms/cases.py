@@ -14,8 +14,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ...core.cases import APPEAL_KINDS, DEFAULT_LEVELS, CaseSettings, callback_consent_text
+from ...core.cases import APPEAL_KINDS, DEFAULT_LEVELS, callback_consent_text
 from ...core.figures import SCALE_LABELS
+from ...core.settings import SurveySettings
 from ...core.workdays import MAX_WORKING_DAYS
 from . import CheckboxesField, ChineseForm
 from .public import clean_text
@@ -38,7 +39,7 @@ def normalise_phone(value: str) -> str | None:
 
 def with_callback_block(form_class, survey: dict):
     """The public form, plus the optional call-back fields when the survey offers them."""
-    settings = CaseSettings.effective(survey["settings"].get("cases"))
+    settings = SurveySettings.of(survey).case_settings()
     if not (settings.enabled and settings.callback):
         return form_class
     consent = callback_consent_text(survey["department_name"],

@@ -3,6 +3,7 @@ logged-in user's department; another department's survey is a 404, never a 403."
 from flask import Blueprint, abort, current_app
 
 from ...core import labels
+from ...core.settings import SurveySettings
 from ...store import surveys as survey_store
 from ..auth import department_id, load_user
 from ..db import get_db
@@ -15,7 +16,8 @@ bp.before_app_request(load_user)
 def _navigation():
     def has_endpoint(name: str) -> bool:
         return name in current_app.view_functions
-    return {"has_endpoint": has_endpoint, "survey_statuses": survey_store.STATUSES}
+    return {"has_endpoint": has_endpoint, "survey_statuses": survey_store.STATUSES,
+            "settings_of": SurveySettings.of}
 
 
 @bp.app_template_filter("china_time")

@@ -7,7 +7,7 @@ from ...core.errors import DomainError
 from ...core.figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES
 from ...core.labels import china_time, percent
 from ...core.questionnaire import QUESTION_KINDS, load_survey_template
-from ...core.screening import ScreeningRules
+from ...core.settings import SurveySettings
 from ...store import StoreError
 from ...store import builder as store
 from ...store import surveys as survey_store
@@ -138,17 +138,17 @@ def _next_title(title: str, year: int | None, next_year: int | None) -> str:
 
 
 def _settings_summary(survey: dict) -> dict:
-    settings = survey["settings"]
+    settings = SurveySettings.of(survey)
     try:
-        rules = ScreeningRules.from_dict(settings.get("screening")).describe()
+        rules = settings.screening_rules().describe()
     except DomainError as error:
         rules = [str(error)]
-    return {"levels": SATISFIED_LEVEL_NAMES.get(settings.get("satisfied_levels"), "—"),
-            "preset": VALUE_PRESET_NAMES.get(settings.get("value_preset"), "—"),
-            "headline": HEADLINE_TEXT.get(settings.get("headline"), "—"),
+    return {"levels": SATISFIED_LEVEL_NAMES.get(settings.satisfied_levels, "—"),
+            "preset": VALUE_PRESET_NAMES.get(settings.value_preset, "—"),
+            "headline": HEADLINE_TEXT.get(settings.headline, "—"),
             "screening": rules or ["不做自动筛查，全部答卷计为有效"],
             "dedupe": survey_store.DEDUPE_POLICIES.get(survey["dedupe_policy"], "—"),
-            "population": settings.get("population")}
+            "population": settings.population}
 
 
 def _settings_page(survey, form, scale_form, status=200):
@@ -171,7 +171,7 @@ def _settings_form(survey: dict, **kwargs) -> SettingsForm:
 def survey_settings(survey_id):
     survey = scoped_survey(survey_id)
     form = _settings_form(survey, data=settings_data(survey))
-    scale_form = ScaleSchemeForm(formdata=None, data=survey["settings"])
+    scale_form = ScaleSchemeForm(formdata=None, data=SurveySettings.of(survey).to_dict())
     if not form.validate_on_submit():
         return _settings_page(survey, form, scale_form, 422 if form.is_submitted() else 200)
     store.update_settings(get_db(), survey, form.settings(), _user_id())

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from ...core.cases import CaseSettings
 from ...core.errors import DomainError
 from ...core.labels import percent
+from ...core.settings import SurveySettings
 from ...core.workdays import national_calendar, year_arrangement
 from ...store import StoreError
 from ...store import cases as case_store
@@ -38,7 +39,7 @@ def _settings_from(form) -> CaseSettings:
 
 def _current(survey: dict) -> tuple[CaseSettings, str | None]:
     try:
-        return CaseSettings.from_dict(survey["settings"].get("cases")), None
+        return CaseSettings.from_dict(SurveySettings.of(survey).cases), None
     except DomainError as error:
         return CaseSettings(), (f"已保存的设置有误（{error}），目前按默认设置立案；"
                                 "请检查后重新保存。")
