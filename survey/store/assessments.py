@@ -8,13 +8,14 @@ import json
 
 from ..core.assessment.budget import AMOUNT_FIELDS, BudgetLine, fmt_money, parse_amount
 from ..core.assessment.tree import DEFAULT_BANDS, TEMPLATES, load_template
+from ..core.labels import ASSESSMENT_STATUSES
 from . import StoreError, write_transaction
 from . import assessment_indicators as tree
 from .assessment_history import AssessmentLockedError as AssessmentLockedError  # raised by every writer here
 from .assessment_history import record_change, touch
 from .util import audit, dumps, iso, utc_now
 
-STATUSES = {"draft": "草稿", "final": "已定稿"}
+STATUSES = ASSESSMENT_STATUSES
 DEFAULT_SOURCES = ("财政性资金", "其他资金")
 GOAL_KINDS = {"goals": "年度履职目标", "tasks": "年度主要任务"}
 
