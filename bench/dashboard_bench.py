@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from survey import create_app  # noqa: E402
 from survey.core.chain import GENESIS, response_hash  # noqa: E402
 from survey.core.questionnaire import load_survey_template  # noqa: E402
-from survey.db import get_db  # noqa: E402
 from survey.store import accounts, tallies  # noqa: E402
 from survey.store import surveys as survey_store  # noqa: E402
 from survey.store.responses import Submission, chain_record, record_response  # noqa: E402
 from survey.store.util import CHINA_TZ, iso  # noqa: E402
+from survey.web.db import get_db  # noqa: E402
 
 CHANNELS = ["窗口 1", "窗口 2", "窗口 3", "大厅海报", ""]
 SOURCES = ["qr", "qr", "qr", "web", "paper"]

@@ -32,9 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from survey import evidence, exports  # noqa: E402
 from survey.core.questionnaire import load_survey_template  # noqa: E402
+from survey.io import evidence, exports  # noqa: E402
 from survey.store import accounts, connect, initialise  # noqa: E402
+from survey.store import evidence as evidence_rows  # noqa: E402
 from survey.store import surveys as survey_store  # noqa: E402
 
 MODES = ("baseline", "csv", "xlsx", "evidence")
@@ -74,7 +75,7 @@ def run_mode(mode: str, db_path: str, survey_id: int, out: str) -> dict:
     start = time.perf_counter()
     rows = 0
     if mode == "baseline":
-        for _ in exports.response_cursor(db, survey_id):
+        for _ in evidence_rows.response_cursor(db, survey_id):
             rows += 1
     elif mode == "evidence":
         with open(out, "wb") as f:

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dashboard_bench import build, timed  # noqa: E402
 
 from survey import create_app  # noqa: E402
-from survey.db import get_db  # noqa: E402
 from survey.store.tallies import recount, survey_figures  # noqa: E402
+from survey.web.db import get_db  # noqa: E402
 
 
 def by_group_by(db, survey: dict) -> dict:

@@ -25,10 +25,10 @@ def create_app(test_config=None):
     config.load(app, test_config)
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    from . import db, errors, security
-    from .api import bp as api_bp
-    from .public import bp as public_bp
-    from .staff import bp as staff_bp
+    from .web import db, errors, security
+    from .web.api import bp as api_bp
+    from .web.public import bp as public_bp
+    from .web.staff import bp as staff_bp
 
     db.init_app(app)
     security.init_app(app)

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from survey.assessment_report import ANNEX_HEADERS, TABLE_3_2_HEADERS, annex_rows, workbook_bytes
-from survey.assessment_text import conclusion, percent, points, report_text, survey_sentence
+from survey.core.assessment.text import conclusion, points, report_text, survey_sentence
+from survey.core.labels import percent
+from survey.io.report_workbook import ANNEX_HEADERS, TABLE_3_2_HEADERS, annex_rows, workbook_bytes
 from survey.store import assessment_indicators as tree
 from survey.store import assessments as store
 from survey.store.assessment_seed import create_seed_assessment
@@ -172,7 +173,7 @@ def test_points_round_half_up(value, shown):
 @pytest.mark.parametrize("rate, shown", [(0.96, "96%"), (0.958333, "95.83%"), (1, "100%"),
                                          (0.00125, "0.13%")])
 def test_percent_as_written(rate, shown):
-    assert percent(rate) == shown
+    assert percent(rate, trim=True) == shown
 
 
 @given(st.decimals(min_value=0, max_value=100, places=4))

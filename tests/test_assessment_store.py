@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survey.core.budget import BudgetError, BudgetLine, parse_amount, summarise
-from survey.core.rules import rule_from_json
-from survey.demo import load_demo
+from survey.core.assessment.budget import BudgetError, BudgetLine, parse_amount, summarise
+from survey.core.assessment.rules import rule_from_json
 from survey.store import StoreError
 from survey.store import assessment_indicators as tree
 from survey.store import assessments as store
 from survey.store.assessment_seed import create_seed_assessment
 from survey.store.assessment_view import build_view, snapshot
+from survey.store.demo import load_demo
 
 from .assessment_fixtures import answer, department, make_survey, new_assessment, row_named, store_db
 

@@ -5,7 +5,7 @@ import pytest
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from survey import charts
+from survey.io import charts
 
 CHINESE = "非常满意 满意 基本满意 不满意 非常不满意 窗口 大厅海报 每日答卷数 未标注渠道"
 

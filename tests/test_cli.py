@@ -4,7 +4,7 @@ import json
 import pytest
 
 from survey.cli import cli
-from survey.db import get_db
+from survey.web.db import get_db
 
 
 def test_every_command_has_help_text():

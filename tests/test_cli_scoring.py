@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from survey.cli import cli
-from survey.core.rule_values import parse_actual
-from survey.core.rules import rule_from_json
-from survey.db import get_db
+from survey.core.assessment.rules import rule_from_json
+from survey.core.assessment.values import parse_actual
 from survey.store import accounts
 from survey.store.assessment_seed import create_seed_assessment
+from survey.web.db import get_db
 
 SEED_CSV = resources.files("survey.data").joinpath("seed-2022", "indicators.csv")
 

@@ -8,14 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from survey.core.figures import compute_figures
-from survey.forms.dashboard import parse_day
+from survey.core.overview import change_in_points, intervals_overlap, series_groups
+from survey.io import file_cache
+from survey.io.file_cache import FileCache
 from survey.store import dashboard as board
-from survey.store import file_cache
-from survey.store.file_cache import FileCache
-from survey.store.overview import change_in_points, intervals_overlap, series_groups
 from survey.store.responses import Submission, record_form_view, record_response, set_validity
 from survey.store.surveys import questionnaire
 from survey.store.tallies import TallyFilter, grouped_tallies, survey_figures, survey_tally
+from survey.web.forms.dashboard import parse_day
 
 
 def _answer(db, survey, level, channel="", source="qr", text=None, duration=60.0) -> int:

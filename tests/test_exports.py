@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey import exports
 from survey.core.screening import REASON_TEXT
+from survey.io import exports
 from survey.store.responses import set_validity
 from survey.store.tallies import survey_figures
 
@@ -230,8 +230,8 @@ def test_any_free_text_survives_both_formats(store_db, texts):
 def _app_survey(app, make_survey, texts=("=1+1", "好")):
     survey = make_survey()
     with app.app_context():
-        from survey.db import get_db
         from survey.store.responses import Submission, record_response
+        from survey.web.db import get_db
         for i, text in enumerate(texts):
             record_response(get_db(), survey, survey["questions"], Submission(
                 answers={survey["questions"][-1]["id"]: text}, nonce=f"cli-{i}"))

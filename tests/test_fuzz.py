@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey.db import get_db
-from survey.forms.public import new_ticket
 from survey.store import accounts
 from survey.store import surveys as survey_store
+from survey.web.db import get_db
+from survey.web.forms.public import new_ticket
 
 from .checks import incomplete_responses
 from .conftest import Auth, csrf_token_from

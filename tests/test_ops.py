@@ -6,8 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey import ops
-from survey.store import connect
+from survey.store import connect, ops
 from survey.store.responses import Submission, record_response
 from survey.store.util import iso
 
@@ -15,7 +14,7 @@ from .checks import incomplete_responses
 
 
 def add_responses(app, survey, count, start=0):
-    from survey.db import get_db
+    from survey.web.db import get_db
     with app.app_context():
         db = get_db()
         for i in range(start, start + count):
@@ -73,7 +72,7 @@ def test_restore_brings_back_the_backup_and_keeps_the_current_file(app, runner, 
     kept = list(tmp_path.joinpath("instance").glob("survey.db.*.bak"))
     assert len(kept) == 1 and len(response_nonces(kept[0])) == 5
     with app.app_context():
-        from survey.db import get_db
+        from survey.web.db import get_db
         assert incomplete_responses(get_db(), survey["id"]) == []
 
 

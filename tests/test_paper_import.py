@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey import exports, paper_import
-from survey.paper_import import (
+from survey.io import exports, paper_import
+from survey.io.paper_import import (
     ImportFileError,
     ImportValidationError,
     column_header,

@@ -8,8 +8,8 @@ import pytest
 
 from bench import _common
 from survey import create_app
-from survey.db import get_db
-from survey.security import keyed_hash
+from survey.web.db import get_db
+from survey.web.security import keyed_hash
 
 from .conftest import Auth, full_answers
 

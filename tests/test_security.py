@@ -7,9 +7,9 @@ import re
 import pytest
 from flask_wtf.csrf import CSRFError
 
-from survey import ops
-from survey.db import get_db
-from survey.security import keyed_hash
+from survey.store import ops
+from survey.web.db import get_db
+from survey.web.security import keyed_hash
 
 from .conftest import PASSWORD, Auth, csrf_token_from, full_answers
 from .world import HOSTILE, ID_TABLES, STATE_CHANGING, XSS, build_path, make_site, routes

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from survey import create_app
 from survey.core.questionnaire import load_survey_template
-from survey.db import get_db
 from survey.store import accounts
 from survey.store import surveys as survey_store
+from survey.web.db import get_db
 
 XSS = "<script>alert(1)</script>"
 XSS_ATTR = '"><img src=x onerror=alert(1)>'
@@ -80,9 +80,9 @@ def build_path(app, route: Route, values: dict) -> str:
 
 def string_values(token: str) -> dict[str, str]:
     """A valid value for each non-id URL argument (the route's own vocabulary)."""
-    from survey.charts import FORMATS
-    from survey.forms.cases import STEP_FORMS
-    from survey.staff.dashboard import SURVEY_CHARTS
+    from survey.io.charts import FORMATS
+    from survey.web.forms.cases import STEP_FORMS
+    from survey.web.staff.dashboard import SURVEY_CHARTS
     return {"token": token, "kind": SURVEY_CHARTS[0], "fmt": next(iter(FORMATS)), "ext": "csv",
             "action": next(iter(STEP_FORMS)), "filename": "style.css"}
 
@@ -112,7 +112,7 @@ def _submit_dissatisfied(client, survey: dict) -> None:
 
 
 def _department_objects(db, department_id: int, survey: dict) -> None:
-    from survey.core.assessment import TEMPLATES
+    from survey.core.assessment.tree import TEMPLATES
     from survey.store import api_tokens, assessments, builder, workdays
     builder.record_issued(db, survey, 100, f"批次{HOSTILE}", None)
     workdays.set_override(db, department_id, dt.date(2026, 10, 10), True, f"调休{HOSTILE}", None)

@@ -4,11 +4,11 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ..assessment_report import workbook_bytes
-from ..assessment_text import report_text
-from ..db import get_db
+from ..core.assessment.text import report_text
+from ..io.report_workbook import workbook_bytes
 from ..store import assessments as store
 from ..store.assessment_view import build_view
+from ..web.db import get_db
 from .base import echo_json
 
 
@@ -64,7 +64,7 @@ def report_command(assessment_ref, xlsx, as_text):
 @with_appcontext
 def assessment_evidence_command(assessment_ref, output):
     """生成一份绩效自评的佐证材料包（ZIP，含清单与 SHA-256），可用 survey verify 核验。"""
-    from ..evidence_assessment import build_assessment_package
+    from ..io.assessment_package import build_assessment_package
     view = _view(assessment_ref)
     manifest = build_assessment_package(get_db(), view.assessment, output)
     click.echo(f"已写出 {output}：{len(manifest['files'])} 个文件，总分 {view.total}，"

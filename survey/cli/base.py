@@ -7,12 +7,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..core.errors import DomainError
+from ..core.labels import percent
 from ..core.questionnaire import SURVEY_TEMPLATES, load_survey_template
-from ..db import get_db
 from ..store import StoreError, accounts
 from ..store import surveys as survey_store
 from ..store.tallies import survey_figures
-from ..urls import public_url
+from ..web.db import get_db
+from ..web.urls import public_url
 
 
 def fail(error: Exception):
@@ -93,9 +94,8 @@ def summary_command(survey_ref, as_json):
     if as_json:
         echo_json(figures)
         return
-    from ..core.figures import format_percent
     click.echo(f"{figures['title']}：回收 {figures['returned']} 份，有效 {figures['valid']} 份，"
-               f"满意率 {format_percent(figures['satisfaction_rate'])}")
+               f"满意率 {percent(figures['satisfaction_rate'])}")
     click.echo(figures["definitions"].get("satisfaction_rate", ""))
 
 

@@ -11,9 +11,9 @@ from flask.cli import with_appcontext
 from ..core.cases import STATUSES
 from ..core.errors import DomainError
 from ..core.workdays import DATA_FILE, calendar_from_data, data_from_package, national_calendar, year_arrangement
-from ..db import get_db
 from ..store import case_reports
 from ..store.cases import purge_expired_contacts
+from ..web.db import get_db
 from .base import echo_json, fail, find_survey
 
 

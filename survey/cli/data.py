@@ -8,12 +8,12 @@ import click
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 
-from .. import evidence, exports, paper_import
 from ..core.errors import DomainError
-from ..db import get_db
-from ..evidence_verify import compare_with_database, verify_package
+from ..io import evidence, exports, paper_import
+from ..io.evidence_verify import compare_with_database, verify_package
 from ..store import StoreError
 from ..store.surveys import questionnaire
+from ..web.db import get_db
 from .base import fail, find_survey
 
 

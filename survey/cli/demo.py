@@ -2,9 +2,9 @@
 import click
 from flask.cli import with_appcontext
 
-from ..db import get_db
-from ..demo import load_demo
-from ..urls import public_url
+from ..store.demo import load_demo
+from ..web.db import get_db
+from ..web.urls import public_url
 
 
 @click.command("demo")

@@ -5,8 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import ops
-from ..store import StoreError
+from ..store import StoreError, ops
 from .base import fail
 
 

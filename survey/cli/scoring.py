@@ -4,10 +4,10 @@ from pathlib import Path
 
 import click
 
-from ..core.assessment import AssessmentError
-from ..core.indicator_table import IndicatorTableError, assess_table
-from ..core.rule_values import RuleError, parse_actual
-from ..core.rules import rule_from_json
+from ..core.assessment.indicator_table import IndicatorTableError, assess_table
+from ..core.assessment.rules import rule_from_json
+from ..core.assessment.tree import AssessmentError
+from ..core.assessment.values import RuleError, parse_actual
 from .base import echo_json, fail
 
 

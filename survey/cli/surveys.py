@@ -4,9 +4,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from .. import qr
-from ..forms.builder import channel_arg
-from ..urls import public_url
+from ..io import qr
+from ..web.forms.builder import channel_arg
+from ..web.urls import public_url
 from .base import fail, find_survey
 
 

@@ -10,6 +10,12 @@ def canonical(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def digest(*parts) -> str:
+    """A stable SHA-256 of any JSON-able parts (cache keys, version stamps)."""
+    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def response_hash(prev_hash: str, record: dict) -> str:
     return hashlib.sha256((prev_hash + canonical(record)).encode("utf-8")).hexdigest()
 

@@ -2,6 +2,8 @@
 figure is missing. Kept apart from figures.py so the arithmetic stays short."""
 from decimal import ROUND_HALF_UP, Decimal
 
+from .labels import percent
+
 VALUE_PRESET_NAMES = {"linear": "线性分值方案", "haocha": "好差评分值方案"}
 SATISFIED_LEVEL_NAMES = {2: "前两级", 3: "前三级"}
 NO_ANSWERS = "无有效回答，无法计算"
@@ -13,15 +15,6 @@ _RATE_NAMES = {
 }
 # Keys of the result that are not figures and so carry no definition.
 _NOT_FIGURES = {"survey_id", "title", "settings", "questions", "per_day", "definitions", "absent"}
-
-
-def format_percent(rate: float | None, places: int = 2) -> str:
-    """0.95 -> '95.00%' (half up, as printed in reports); None -> '—'."""
-    if rate is None:
-        return "—"
-    percent = (Decimal(str(rate)) * 100).quantize(Decimal(1).scaleb(-places),
-                                                  rounding=ROUND_HALF_UP)
-    return f"{percent}%"
 
 
 def _points(rate: float) -> str:
@@ -113,7 +106,7 @@ def _question_rate_text(t, q) -> str:
 def _scale_mean_text(t, basis) -> str:
     answered = basis.answered_scale
     labels = _satisfied_labels(answered)
-    rates = " + ".join(format_percent(sum(o.count for o in q.options if o.satisfied) / q.answered)
+    rates = " + ".join(percent(sum(o.count for o in q.options if o.satisfied) / q.answered)
                        for q in answered)
     listed = f" = ({rates}) / {len(answered)}" if answered else ""
     return (f"满意率 = 各量表题满意率的平均值{listed}，每题满意率 = ({'+'.join(labels)}) / "
@@ -152,7 +145,7 @@ def _satisfaction_texts(t, basis, figures) -> dict:
 def _ci_text(key: str, figures: dict, basis) -> str:
     rate = key.removesuffix("_ci95")
     ci = figures[key]
-    shown = f" = [{format_percent(ci[0])}, {format_percent(ci[1])}]" if ci else ""
+    shown = f" = [{percent(ci[0])}, {percent(ci[1])}]" if ci else ""
     text = f"{_RATE_NAMES[rate]}的 95% 置信区间（Wilson 法）{shown}，与该比率同分子同分母"
     if rate == "satisfaction_rate_scale_mean" or (rate == "satisfaction_rate"
                                                   and basis.scale_mean):
@@ -162,13 +155,13 @@ def _ci_text(key: str, figures: dict, basis) -> str:
 
 def _precision_texts(t, figures) -> dict:
     n, need = _num(figures["n"]), figures["sample_size_needed"]
-    observed = (f"按观测满意率 {format_percent(figures['satisfaction_rate'])} 估算需 "
+    observed = (f"按观测满意率 {percent(figures['satisfaction_rate'])} 估算需 "
                 f"{need['observed']} 份" if need["observed"] is not None else "观测满意率无法计算")
     if figures["satisfaction_rate"] in (0.0, 1.0):
         observed += "（观测值为 0 或 100% 时改用置信区间内侧的界限估算）"
     return {
         "margin_of_error": (f"误差范围 = 1.96 × √(p(1−p)/n)（95% 置信水平，正态近似），"
-                            f"p 取观测满意率 {format_percent(figures['satisfaction_rate'])}，"
+                            f"p 取观测满意率 {percent(figures['satisfaction_rate'])}，"
                             f"n = {n}{_fpc_phrase(t)}"),
         "margin_of_error_p50": f"按最保守的 p = 50% 计算的误差范围，n = {n}{_fpc_phrase(t)}",
         "sample_size_needed": (f"误差不超过 ±5 个百分点（95% 置信水平）所需的有效问卷数："
@@ -222,5 +215,5 @@ def precision_warning_text(figures: dict, spread: float) -> str:
     need = figures["sample_size_needed"]["observed"]
     size = "" if isinstance(figures["n"], int) else "（平均每题）"
     return (f"样本量{size} {figures['n']} 份，满意率的误差范围约 ±{_points(spread)} 个百分点，"
-            f"无法区分 {format_percent(low, 1)} 与 {format_percent(high, 1)}；"
+            f"无法区分 {percent(low, 1)} 与 {percent(high, 1)}；"
             f"达到 ±5% 精度约需 {need} 份有效问卷。")

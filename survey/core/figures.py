@@ -5,7 +5,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from . import figure_text
 from .errors import DomainError
-from .figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES, format_percent
+from .figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES
+from .labels import percent
 from .stats import (
     PRECISION_TARGET,
     margin_of_error,
@@ -25,7 +26,7 @@ __all__ = [
     "SurveyTally",
     "TallyError",
     "compute_figures",
-    "format_percent",
+    "percent",
     "precision_warning",
 ]
 

@@ -1,5 +1,6 @@
 """Questionnaire templates and their settings, as plain data."""
 import json
+import re
 from importlib import resources
 
 from .errors import DomainError
@@ -9,6 +10,15 @@ SURVEY_TEMPLATES = {"satisfaction-5": "群众满意度调查（5 级量表）", 
 QUESTION_KINDS = {"scale": "满意度量表（5 级）", "single": "单选题", "multiple": "多选题",
                   "text": "填空/意见建议"}
 SATISFIED_LEVELS = {2: "前两级（非常满意、满意）计为满意", 3: "前三级（非常满意、满意、基本满意）计为满意"}
+
+TEXT_MAX = 1000  # a typed answer, on the phone or from a paper questionnaire
+CHANNEL_MAX = 40  # a channel tag (窗口 3, 大厅海报) in a link or an import
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value):
+    """Typed text without control characters or surrounding blanks; other values unchanged."""
+    return _CONTROL.sub("", value).strip() if isinstance(value, str) else value
 
 
 class TemplateError(DomainError):

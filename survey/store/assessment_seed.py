@@ -4,9 +4,9 @@ what a hand-assembled report gets wrong. `survey demo` loads it."""
 import json
 from importlib import resources
 
-from ..core.assessment import Indicator, load_template
-from ..core.budget import AMOUNT_FIELDS, BudgetLine, parse_amount
-from ..core.indicator_table import read_indicator_table
+from ..core.assessment.budget import AMOUNT_FIELDS, BudgetLine, parse_amount
+from ..core.assessment.indicator_table import read_indicator_table
+from ..core.assessment.tree import Indicator, load_template
 from . import assessment_indicators as tree
 from . import assessments as records
 from . import write_transaction

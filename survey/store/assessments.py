@@ -6,22 +6,18 @@ The indicator tree lives in assessment_indicators.py. Every write goes through
 """
 import json
 
-from ..core.assessment import DEFAULT_BANDS, TEMPLATES, load_template
-from ..core.budget import AMOUNT_FIELDS, BudgetLine, fmt_money, parse_amount
+from ..core.assessment.budget import AMOUNT_FIELDS, BudgetLine, fmt_money, parse_amount
+from ..core.assessment.tree import DEFAULT_BANDS, TEMPLATES, load_template
+from ..core.labels import ASSESSMENT_STATUSES
 from . import StoreError, write_transaction
 from . import assessment_indicators as tree
+from .assessment_history import AssessmentLockedError as AssessmentLockedError  # raised by every writer here
+from .assessment_history import record_change, touch
 from .util import audit, dumps, iso, utc_now
 
-STATUSES = {"draft": "草稿", "final": "已定稿"}
+STATUSES = ASSESSMENT_STATUSES
 DEFAULT_SOURCES = ("财政性资金", "其他资金")
 GOAL_KINDS = {"goals": "年度履职目标", "tasks": "年度主要任务"}
-
-
-class AssessmentLockedError(StoreError):
-    """The assessment is finalised: nothing may change until an admin reopens it."""
-
-    def __init__(self):
-        super().__init__("该自评已定稿，内容已冻结；如需修改，请由部门管理员重新打开")
 
 
 def _decode(row: dict) -> dict:
@@ -52,25 +48,6 @@ def list_assessments(db, department_id: int | None = None) -> list[dict]:
     where, params = ("WHERE a.department_id = ? ", [department_id]) if department_id else ("", [])
     return [_decode(r) for r in db.query(
         _SELECT + where + "ORDER BY a.year DESC, a.id DESC", params)]
-
-
-def record_change(db, assessment_id: int, user_id, subject: str, field: str, old, new) -> None:
-    def text(value):
-        return value if value is None or isinstance(value, str) else dumps(value)
-
-    db.table("assessment_history").insert({
-        "assessment_id": assessment_id, "user_id": user_id, "at": iso(utc_now()),
-        "subject": subject, "field": field, "old": text(old), "new": text(new),
-    })
-
-
-def touch(db, assessment: dict) -> None:
-    """Refuse a change to a finalised assessment; mark the draft as changed."""
-    status = db.execute("SELECT status FROM assessments WHERE id = ?", [assessment["id"]]).fetchone()
-    if status is None or status[0] == "final":
-        raise AssessmentLockedError()
-    db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?",
-               [iso(utc_now()), assessment["id"]])
 
 
 def create_assessment(db, department_id: int, year: int, title: str, *, template: str = "",

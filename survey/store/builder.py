@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from ..core.questionnaire import scale_options
+from ..core.settings import SurveySettings
 from . import StoreError, write_transaction
 from .surveys import DEDUPE_POLICIES, create_survey, get_survey, questionnaire
 from .util import audit, dumps, iso, utc_now
@@ -21,7 +22,7 @@ COPY_HINT = "如需调整，请在“概况”页把问卷复制为新问卷后�
 
 
 @dataclass(frozen=True)
-class SurveySettings:
+class SettingsEdit:
     """What the settings page edits; times are ISO UTC strings or None."""
     title: str
     intro: str
@@ -47,11 +48,12 @@ def response_counts(db, survey_id: int) -> tuple[int, int]:
     return row[0], row[1]
 
 
-def update_settings(db, survey: dict, new: SurveySettings, user_id: int | None) -> None:
+def update_settings(db, survey: dict, new: SettingsEdit, user_id: int | None) -> None:
     if new.dedupe_policy not in DEDUPE_POLICIES:
         raise StoreError("未知的重复答卷处理方式")
-    settings = {**survey["settings"], "headline": new.headline, "screening": new.screening,
-                "headline_question_id": new.headline_question_id, "population": new.population}
+    settings = SurveySettings.of(survey).changed(
+        headline=new.headline, screening=new.screening, headline_question_id=new.headline_question_id,
+        population=new.population).to_dict()
     with write_transaction(db):
         db.execute(
             "UPDATE surveys SET title = ?, intro = ?, year = ?, dedupe_policy = ?, opens_at = ?, "
@@ -68,8 +70,8 @@ def apply_scale_scheme(db, survey: dict, satisfied_levels: int, value_preset: st
     if has_responses(db, survey["id"]):
         raise SurveyLockedError("问卷已有答卷，不能再统一更改满意口径和分值方案。" + COPY_HINT)
     levels = scale_options(satisfied_levels, value_preset)
-    settings = {**survey["settings"], "satisfied_levels": satisfied_levels,
-                "value_preset": value_preset}
+    settings = SurveySettings.of(survey).changed(
+        satisfied_levels=satisfied_levels, value_preset=value_preset).to_dict()
     with write_transaction(db):
         for q in questionnaire(db, survey["id"]):
             if q["kind"] != "scale":
@@ -89,7 +91,7 @@ def apply_scale_scheme(db, survey: dict, satisfied_levels: int, value_preset: st
 def _as_questionnaire(db, source: dict) -> dict:
     questions = questionnaire(db, source["id"])
     settings = {k: v for k, v in source["settings"].items() if k != "headline_question_id"}
-    headline_id = source["settings"].get("headline_question_id")
+    headline_id = SurveySettings.of(source).headline_question_id
     for index, q in enumerate(questions, start=1):
         if q["id"] == headline_id:
             settings["headline_position"] = index
@@ -102,14 +104,14 @@ def _as_questionnaire(db, source: dict) -> dict:
 
 def _remap_case_questions(db, source: dict, copy_id: int) -> None:
     """The follow-up setting names questions by id; the copy's questions have new ids."""
-    cases = source["settings"].get("cases")
+    cases = SurveySettings.of(source).cases
     if not isinstance(cases, dict) or not isinstance(cases.get("question_ids"), list):
         return
     old_ids = [q["id"] for q in questionnaire(db, source["id"])]
     new_ids = dict(zip(old_ids, (q["id"] for q in questionnaire(db, copy_id)), strict=True))
     copy = get_survey(db, copy_id)
-    settings = {**copy["settings"], "cases": {
-        **cases, "question_ids": [new_ids[i] for i in cases["question_ids"] if i in new_ids]}}
+    settings = SurveySettings.of(copy).changed(cases={
+        **cases, "question_ids": [new_ids[i] for i in cases["question_ids"] if i in new_ids]}).to_dict()
     db.execute("UPDATE surveys SET settings = ? WHERE id = ?", [dumps(settings), copy_id])
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..core.cases import CaseProgress, CaseSettings, case_triggers, next_status
+from ..core.settings import SurveySettings
 from ..core.workdays import add_working_days
 from . import StoreError, write_transaction
 from .case_reports import case_figures, get_case  # noqa: F401  (case_figures: for exports)
@@ -22,7 +23,7 @@ STEP_COLUMNS = {"callback": "callback_note", "cause": "cause", "rectify": "recti
 
 
 def case_settings(survey: dict) -> CaseSettings:
-    return CaseSettings.effective(survey["settings"].get("cases"))
+    return SurveySettings.of(survey).case_settings()
 
 
 def open_case_if_dissatisfied(db, survey: dict, questions: list[dict], response_id: int,

@@ -3,7 +3,6 @@ rates per channel, the suggestions, the excluded responses, one response with it
 
 Everything is read in SQL with LIMIT; nothing loads a survey's responses into Python.
 """
-import datetime as dt
 import functools
 import json
 import math
@@ -13,19 +12,17 @@ from pathlib import Path
 
 from ..core import figure_text
 from ..core import figures as figures_module
+from ..core.chain import digest
 from ..core.figures import compute_figures
+from ..core.labels import channel_name, china_time, source_name
 from ..core.screening import REASON_TEXT
 from . import tallies
-from .file_cache import digest
 from .surveys import questionnaire
 from .tallies import TallyFilter, survey_and_groups
-from .util import CHINA_TZ
 
 # Bump to drop every cached figure and chart at once.
 CACHE_GENERATION = 1
-UNTAGGED_CHANNEL = "未标注渠道"
 SQLITE_MAX_INT = 2**63 - 1
-SOURCE_NAMES = {"qr": "扫码", "web": "网页链接", "paper": "纸质录入"}
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,7 @@ def filter_parts(flt: TallyFilter) -> tuple:
 
 
 def _channel_row(channel: str, figures: dict) -> dict:
-    return {"channel": channel, "label": channel or UNTAGGED_CHANNEL,
+    return {"channel": channel, "label": channel_name(channel),
             "returned": figures["returned"], "valid": figures["valid"],
             "rate": figures["satisfaction_rate"], "ci": figures["satisfaction_rate_ci95"],
             "n": figures["n"]}
@@ -91,13 +88,6 @@ def dashboard_figures(db, survey: dict, flt: TallyFilter = TallyFilter()) -> dic
 
 def channel_rates(db, survey: dict, flt: TallyFilter = TallyFilter()) -> list[dict]:
     return dashboard_figures(db, survey, flt)["channels"]
-
-
-def local_time(moment: str | None) -> str:
-    """A stored UTC timestamp as China time, to the minute."""
-    if not moment:
-        return "—"
-    return dt.datetime.fromisoformat(moment).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
@@ -127,9 +117,9 @@ def _page_of(db, count_sql: str, rows_sql: str, params: list, page: int,
 
 
 def _with_context(row: dict) -> dict:
-    row["received_local"] = local_time(row["received_at"])
-    row["channel_label"] = row["channel"] or UNTAGGED_CHANNEL
-    row["source_label"] = SOURCE_NAMES.get(row["source"], row["source"])
+    row["received_local"] = china_time(row["received_at"])
+    row["channel_label"] = channel_name(row["channel"])
+    row["source_label"] = source_name(row["source"])
     return row
 
 
@@ -194,7 +184,7 @@ def validity_log(db, survey_id: int, response_id: int | None = None,
         params.append(response_id)
     rows = [dict(r) for r in db.query(sql + " ORDER BY v.id DESC LIMIT ?", [*params, limit])]
     for row in rows:
-        row["decided_local"] = local_time(row["decided_at"])
+        row["decided_local"] = china_time(row["decided_at"])
         row["username"] = row["username"] or "（已删除的用户）"
     return rows
 

@@ -14,6 +14,7 @@ a question is required (valid responses before and after would follow different 
 from dataclasses import dataclass
 
 from ..core.questionnaire import QUESTION_KINDS, scale_options
+from ..core.settings import SurveySettings
 from . import StoreError, write_transaction
 from .builder import COPY_HINT, SurveyLockedError, has_responses
 from .surveys import insert_question
@@ -70,9 +71,8 @@ def _touch(db, survey_id: int) -> None:
 
 def _draft_options(survey: dict, draft: QuestionDraft) -> list[dict]:
     if draft.kind == "scale":
-        settings = survey["settings"]
-        return scale_options(settings.get("satisfied_levels", 2),
-                             settings.get("value_preset", "linear"))
+        settings = SurveySettings.of(survey)
+        return scale_options(settings.satisfied_levels, settings.value_preset)
     if draft.kind == "text":
         return []
     if len(draft.options) < 2:
@@ -95,7 +95,7 @@ def add_question(db, survey: dict, draft: QuestionDraft) -> int:
 
 
 def _is_headline(survey: dict, question: dict) -> bool:
-    return survey["settings"].get("headline_question_id") == question["id"]
+    return SurveySettings.of(survey).headline_question_id == question["id"]
 
 
 def _check_question_change(db, survey: dict, question: dict, kind: str, required: bool) -> None:

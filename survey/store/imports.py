@@ -3,13 +3,13 @@
 Each row goes through `responses.record_response` (nested as a savepoint), so paper answers are
 screened, hash-chained and tallied exactly like answers from a phone.
 """
-import datetime as dt
 from dataclasses import dataclass
 
+from ..core.labels import china_time
 from ..core.screening import Verdict
 from . import StoreError, write_transaction
 from .responses import Submission, record_response
-from .util import CHINA_TZ, audit, iso, utc_now
+from .util import audit, iso, utc_now
 
 PAPER_SOURCE = "paper"
 
@@ -39,10 +39,6 @@ def previous_import(db, survey_id: int, sha256: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def china_minute(stored: str) -> str:
-    return dt.datetime.fromisoformat(stored).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
-
-
 def _require_started(survey: dict) -> None:
     # A draft's questions may still change; answers entered now could point at removed options.
     if survey["status"] == "draft":
@@ -53,7 +49,7 @@ def _refuse_duplicate(db, survey_id: int, sha256: str) -> None:
     earlier = previous_import(db, survey_id, sha256)
     if earlier:
         raise DuplicateImportError(
-            f"该文件已于 {china_minute(earlier['imported_at'])} 导入过"
+            f"该文件已于 {china_time(earlier['imported_at'])} 导入过"
             f"（{earlier['rows']} 份，文件名 {earlier['filename']}），不能重复导入")
 
 
@@ -101,7 +97,7 @@ def survey_imports(db, survey_id: int) -> list[dict]:
     rows = [dict(r) for r in db.query(
         "SELECT i.*, u.username FROM imports i LEFT JOIN users u ON u.id = i.user_id "
         "WHERE i.survey_id = ? ORDER BY i.id DESC", [survey_id])]
-    return [{**r, "imported_local": china_minute(r["imported_at"])} for r in rows]
+    return [{**r, "imported_local": china_time(r["imported_at"])} for r in rows]
 
 
 def paper_count(db, survey_id: int) -> int:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from ..core.chain import GENESIS, response_hash
 from ..core.screening import ResponseFacts, ScreeningRules, Verdict, screen
+from ..core.settings import SurveySettings
 from . import StoreError, write_transaction
 from . import cases as case_store
 from .util import iso, local_day, utc_now
@@ -36,7 +37,7 @@ class Submission:
 
 
 def screening_rules(survey: dict) -> ScreeningRules:
-    return ScreeningRules.from_dict(survey["settings"].get("screening", {}))
+    return SurveySettings.of(survey).screening_rules()
 
 
 def _facts(db, survey: dict, questions: list[dict], sub: Submission) -> ResponseFacts:
@@ -166,3 +167,9 @@ def record_form_view(db, survey_id: int, channel: str) -> None:
             "INSERT INTO form_views (survey_id, day, channel, views) VALUES (?, ?, ?, 1) "
             "ON CONFLICT DO UPDATE SET views = views + 1",
             [survey_id, local_day(utc_now()), channel])
+
+
+def submissions_since(db, survey_id: int, ip_hash: str, since: str) -> int:
+    """Responses to the survey from one (hashed) address after `since`."""
+    return db.execute("SELECT count(*) FROM responses WHERE ip_hash = ? AND received_at > ? "
+                      "AND survey_id = ?", [ip_hash, since, survey_id]).fetchone()[0]

@@ -2,10 +2,11 @@
 import json
 import secrets
 
+from ..core.labels import SURVEY_STATUSES
 from . import StoreError
 from .util import audit, dumps, iso, utc_now
 
-STATUSES = {"draft": "草稿", "open": "收集中", "closed": "已结束"}
+STATUSES = SURVEY_STATUSES
 DEDUPE_POLICIES = {"none": "不限制（重复答卷由有效性筛查标记）", "device_cookie": "每台设备限答一次"}
 
 

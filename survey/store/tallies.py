@@ -6,6 +6,7 @@ from the raw responses with a plain GROUP BY: the reference the tallies are test
 from dataclasses import dataclass, replace
 
 from ..core.figures import OptionTally, QuestionTally, SurveyTally
+from ..core.settings import SurveySettings
 from . import write_transaction
 
 
@@ -44,7 +45,7 @@ def survey_tally(db, survey: dict, questions: list[dict], flt: TallyFilter = Tal
         " GROUP BY question_id, option_id", [sid, *params])}
     return _tally(survey, questions, per_day, counts, issued=issued_count(db, sid),
                   views=_form_views(db, sid, flt),
-                  population=survey["settings"].get("population"))
+                  population=SurveySettings.of(survey).population)
 
 
 def _form_views(db, survey_id: int, flt: TallyFilter) -> int:
@@ -56,16 +57,16 @@ def _form_views(db, survey_id: int, flt: TallyFilter) -> int:
 
 def _tally(survey: dict, questions: list[dict], per_day, counts: dict, *, issued=None,
            views: int = 0, population=None) -> SurveyTally:
-    settings = survey["settings"]
+    settings = SurveySettings.of(survey)
     return SurveyTally(
         survey_id=survey["id"], title=survey["title"],
         returned=sum(d[1] for d in per_day), valid=sum(d[2] for d in per_day),
         questions=tuple(_question_tally(q, counts) for q in questions),
         issued=issued, form_views=views, per_day=tuple(per_day), population=population,
-        headline=settings.get("headline", "question"),
-        headline_question_id=settings.get("headline_question_id"),
-        satisfied_levels=settings.get("satisfied_levels", 2),
-        value_preset=settings.get("value_preset", "linear"),
+        headline=settings.headline,
+        headline_question_id=settings.headline_question_id,
+        satisfied_levels=settings.satisfied_levels,
+        value_preset=settings.value_preset,
     )
 
 
@@ -164,5 +165,5 @@ def survey_and_groups(db, survey: dict, questions: list[dict], flt: TallyFilter 
     days = [(day, *per_day[day]) for day in sorted(per_day)]
     whole = _tally(survey, questions, days, counts, issued=issued_count(db, survey["id"]),
                    views=_form_views(db, survey["id"], flt),
-                   population=survey["settings"].get("population"))
+                   population=SurveySettings.of(survey).population)
     return whole, groups

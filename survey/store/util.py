@@ -2,7 +2,7 @@
 import datetime as dt
 import json
 
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+from ..core.labels import CHINA_TZ
 
 
 def utc_now() -> dt.datetime:

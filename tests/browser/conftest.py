@@ -12,9 +12,9 @@ import pytest
 
 from survey import create_app
 from survey.core.questionnaire import load_survey_template
-from survey.db import get_db
 from survey.store import accounts
 from survey.store import surveys as survey_store
+from survey.web.db import get_db
 
 from ..conftest import PASSWORD
 

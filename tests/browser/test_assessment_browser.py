@@ -3,10 +3,10 @@ the grade change — first as a preview while typing, then saved. And the same w
 import pytest
 from playwright.sync_api import expect
 
-from survey.db import get_db
 from survey.store import accounts
 from survey.store import assessment_indicators as tree
 from survey.store import assessments as store
+from survey.web.db import get_db
 
 from ..conftest import PASSWORD
 from .conftest import DESKTOP, screenshot

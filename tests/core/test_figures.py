@@ -19,9 +19,9 @@ from survey.core.figures import (
     SurveyTally,
     TallyError,
     compute_figures,
-    format_percent,
     precision_warning,
 )
+from survey.core.labels import percent as format_percent
 from survey.core.stats import margin_of_error, sample_size_needed, wilson_interval
 
 NOT_FIGURES = {"survey_id", "title", "settings", "questions", "per_day", "definitions", "absent"}

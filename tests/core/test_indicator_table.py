@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from survey.core.assessment import evaluate, grade_for
-from survey.core.indicator_table import (
+from survey.core.assessment.indicator_table import (
     IndicatorTableError,
     assess_table,
     default_rule,
     parse_target,
     read_indicator_table,
 )
-from survey.core.rules import rule_from_json
+from survey.core.assessment.rules import rule_from_json
+from survey.core.assessment.tree import evaluate, grade_for
 
 D = Decimal
 SEED = (Path(__file__).parent / "fixtures" / "seed-indicators-2022.csv").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from survey.core.rules import (
+from survey.core.assessment.rules import (
     RULE_TYPES,
     Band,
     BandsRule,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import _common
-from survey.evidence import chain_problems
+from survey.io.evidence import chain_problems
 from survey.store import connect
 
 from ..checks import incomplete_responses

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from survey.db import get_db
 from survey.store import accounts, api_tokens
 from survey.store.responses import Submission, record_response
+from survey.web.db import get_db
 
 _TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
           "array": list, "object": dict, "null": type(None)}

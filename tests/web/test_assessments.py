@@ -6,9 +6,9 @@ import re
 import openpyxl
 import pytest
 
-from survey.db import get_db
 from survey.store import assessment_indicators as tree
 from survey.store import assessments as store
+from survey.web.db import get_db
 
 from ..assessment_fixtures import answer, row_named
 
@@ -313,7 +313,7 @@ def test_evidence_package_of_an_assessment_verifies_and_names_a_changed_file(
     import json
     import zipfile
 
-    from survey.evidence_verify import verify_package
+    from survey.io.evidence_verify import verify_package
 
     survey = make_survey()
     _link_satisfaction_to(app, auth, assessment, survey)
@@ -340,7 +340,7 @@ def test_evidence_package_of_an_assessment_verifies_and_names_a_changed_file(
 
 
 def test_cli_writes_the_assessment_evidence_package(app, runner, assessment, tmp_path):
-    from survey.evidence_verify import verify_package
+    from survey.io.evidence_verify import verify_package
     out = tmp_path / "a.zip"
     result = runner.invoke(args=["assessment-evidence", str(assessment["id"]), "-o", str(out)])
     assert result.exit_code == 0, result.output

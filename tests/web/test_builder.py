@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from survey.db import get_db
-from survey.forms.builder import from_utc_iso, to_utc_iso
 from survey.store import surveys as survey_store
 from survey.store.responses import Submission, record_response
+from survey.web.db import get_db
+from survey.web.forms.builder import from_utc_iso, to_utc_iso
 
 from ..conftest import csrf_token_from
 

@@ -3,9 +3,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey.db import get_db
 from survey.store import editor
 from survey.store.builder import SurveyLockedError
+from survey.web.db import get_db
 
 from .test_builder import answer, post, query, stored
 

@@ -4,8 +4,8 @@ import datetime as dt
 import pytest
 
 from survey.core.workdays import national_calendar
-from survey.db import get_db
 from survey.store import surveys as survey_store
+from survey.web.db import get_db
 
 from .test_cases import NOT_SATISFIED, VERY, rows, store_response, submit
 

@@ -6,11 +6,11 @@ import json
 import pytest
 
 from survey.core.screening import Verdict
-from survey.db import get_db
 from survey.store import cases as case_store
 from survey.store import surveys as survey_store
 from survey.store.responses import Submission, record_response
 from survey.store.util import iso, utc_now
+from survey.web.db import get_db
 
 from ..conftest import full_answers
 from .test_public import open_form, ticket_of

@@ -6,13 +6,13 @@ import secrets
 
 import pytest
 
-from survey import charts
-from survey.core.figures import format_percent
-from survey.db import get_db
+from survey.core.labels import percent as format_percent
+from survey.io import charts
 from survey.store import dashboard as board
 from survey.store.responses import Submission, record_response
 from survey.store.tallies import TallyFilter, survey_figures
 from survey.store.util import local_day, utc_now
+from survey.web.db import get_db
 
 from ..conftest import csrf_token_from
 

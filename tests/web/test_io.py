@@ -7,10 +7,10 @@ import zipfile
 import openpyxl
 import pytest
 
-from survey.db import get_db
-from survey.evidence_verify import verify_package
-from survey.paper_import import column_header
+from survey.io.evidence_verify import verify_package
+from survey.io.paper_import import column_header
 from survey.store.responses import Submission, record_response
+from survey.web.db import get_db
 
 from ..conftest import csrf_token_from
 

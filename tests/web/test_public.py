@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from survey.db import get_db
+from survey.web.db import get_db
 
 from ..conftest import full_answers
 

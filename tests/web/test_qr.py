@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from survey import qr
-from survey.poster import wrap_title
+from survey.io import qr
+from survey.io.poster import wrap_title
 from survey.store import builder as builder_store
 
 from ..conftest import PASSWORD, csrf_token_from
@@ -202,7 +202,7 @@ def test_qr_page_lists_channels_saved_and_seen(app, client, auth, make_survey):
     response = post(client, auth, path + "/remove", {"name": "大厅海报"}, path)
     assert response.status_code == 303
     with app.app_context():
-        from survey.db import get_db
+        from survey.web.db import get_db
         assert builder_store.channel_names(get_db(), survey["id"]) == ["窗口 9"]
 
 

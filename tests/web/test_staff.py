@@ -1,7 +1,7 @@
 """Staff login and the department's survey list."""
 import pytest
 
-from survey.db import get_db
+from survey.web.db import get_db
 
 from ..conftest import PASSWORD, csrf_token_from, full_answers
 from .test_public import ticket_of

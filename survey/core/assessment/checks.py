@@ -1,0 +1,204 @@
+"""Consistency checks on an assessment tree: each disagreement becomes a Finding in Chinese.
+
+A checker reports what disagrees and where; it never corrects a figure (domain.md: "A checker
+should report such mismatches, not silently 'correct' them").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..labels import percent
+from .indicator import Indicator
+from .values import RuleError, fmt_number, fmt_score, parse_actual, quantize, to_decimal
+
+LEVEL1_TOTAL = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One inconsistency or gap: the indicator's name, a stable code, a Chinese message."""
+
+    indicator: str
+    code: str
+    message: str
+    key: str = ""
+
+    def to_dict(self) -> dict:
+        return {"indicator": self.indicator, "code": self.code, "message": self.message, "key": self.key}
+
+
+def _finding(indicator: Indicator, code: str, message: str) -> Finding:
+    return Finding(indicator.name, code, message, indicator.key)
+
+
+def missing_figures(indicator: Indicator, actual) -> list[Finding]:
+    """A rule with no actual, or an actual with no rule: the score cannot be computed or checked."""
+    entered = indicator.score
+    if indicator.rule is None:
+        message = (
+            "缺少评分规则，也没有填写得分，无法计分" if entered is None
+            else f"没有写明评分规则，得分 {fmt_number(entered)} 无法核对"
+        )
+        return [_finding(indicator, "missing_rule", message)]
+    if actual is None:
+        message = (
+            "缺少实际完成值，无法按评分规则计分" if entered is None
+            else f"缺少实际完成值，得分 {fmt_number(entered)} 无法核对"
+        )
+        return [_finding(indicator, "missing_actual", message)]
+    return []
+
+
+def entered_score(indicator: Indicator, computed: Decimal | None) -> list[Finding]:
+    """An entered score outside 0..weight, or different from what the rule gives."""
+    entered = indicator.score
+    if entered is None:
+        return []
+    findings = []
+    if entered > indicator.weight:
+        findings.append(_finding(
+            indicator, "score_above_weight",
+            f"得分 {fmt_number(entered)} 超过分值 {fmt_number(indicator.weight)}",
+        ))
+    if entered < 0:
+        findings.append(_finding(indicator, "score_negative", f"得分 {fmt_number(entered)} 为负数"))
+    if computed is not None and quantize(entered) != computed:
+        findings.append(_finding(
+            indicator, "score_mismatch",
+            f"得分 {fmt_number(entered)} 与评分规则计算结果 {fmt_score(computed)} 不一致",
+        ))
+    return findings
+
+
+def rule_failed(indicator: Indicator, error: RuleError) -> list[Finding]:
+    return [_finding(indicator, "rule_error", f"无法按评分规则计分：{error}")]
+
+
+def _same_actual(first: str, second: str) -> bool:
+    try:
+        return parse_actual(first) == parse_actual(second)
+    except RuleError:
+        return str(first).strip() == str(second).strip()
+
+
+def _same_score(first, second) -> bool:
+    try:
+        return Decimal(str(first)) == Decimal(str(second))
+    except ArithmeticError:
+        return str(first).strip() == str(second).strip()
+
+
+def _same_target(first: str, second: str) -> bool:
+    def normal(text: str) -> str:
+        return "".join(text.split()).replace(">=", "≥").replace("<=", "≤").replace("％", "%")
+
+    return normal(first) == normal(second)
+
+
+def reported_versions(indicator: Indicator) -> list[Finding]:
+    """The same figure printed differently in two places of a report (表3-2 vs 附件1 vs 正文)."""
+    findings = []
+    versions = indicator.reported_versions
+    for source, other in versions.get("actual", {}).items():
+        if indicator.actual is not None and not _same_actual(indicator.actual, other):
+            findings.append(_finding(
+                indicator, "reported_actual_differs",
+                f"实际完成值“{indicator.actual}”与{source}所载“{other}”不一致",
+            ))
+    for source, other in versions.get("score", {}).items():
+        if indicator.score is not None and not _same_score(indicator.score, other):
+            findings.append(_finding(
+                indicator, "reported_score_differs",
+                f"得分 {fmt_number(indicator.score)} 与{source}所载 {other} 不一致",
+            ))
+    for source, other in versions.get("target", {}).items():
+        if not _same_target(indicator.target, other):
+            findings.append(_finding(
+                indicator, "reported_target_differs",
+                f"指标值“{indicator.target}”与{source}所载“{other}”不一致",
+            ))
+    return findings
+
+
+def linked_figure(indicator: Indicator) -> list[Finding]:
+    """An actual typed in by hand that no longer matches the survey figure it is linked to."""
+    figure = indicator.linked_figure
+    if not figure or figure.get("value") is None or indicator.actual is None:
+        return []
+    try:
+        actual = parse_actual(indicator.actual)
+        value = to_decimal(figure["value"], "关联问卷数值")
+    except RuleError:
+        return [_finding(indicator, "linked_figure_differs", "实际完成值或关联问卷数值无法读取")]
+    if isinstance(actual, str):
+        return []
+    # Compare at the precision the actual was written with (whole percent at least): "96%" matches 0.9583.
+    places = Decimal(1).scaleb(min(actual.as_tuple().exponent, -2))
+    if value.quantize(places, rounding=ROUND_HALF_UP) == actual:
+        return []
+    sample = f"，样本 {figure['n']} 份" if figure.get("n") is not None else ""
+    return [_finding(
+        indicator, "linked_figure_differs",
+        f"实际完成值 {indicator.actual} 与关联问卷的当前数值 {percent(value)} 不一致{sample}",
+    )]
+
+
+def child_weights(indicator: Indicator) -> list[Finding]:
+    total = sum((child.weight for child in indicator.children), Decimal(0))
+    if total == indicator.weight:
+        return []
+    return [_finding(
+        indicator, "child_weights",
+        f"下级指标分值合计 {fmt_number(total)} 与本级分值 {fmt_number(indicator.weight)} 不一致",
+    )]
+
+
+def reported_entered_sum(indicator: Indicator) -> Decimal | None:
+    """What the report itself adds up to below an indicator, or None if a figure is missing."""
+    if not indicator.children:
+        return indicator.score
+    if indicator.reported_total is not None:
+        return indicator.reported_total
+    parts = [reported_entered_sum(child) for child in indicator.children]
+    return None if None in parts else sum(parts, Decimal(0))
+
+
+def reported_total(indicator: Indicator, computed: Decimal | None) -> list[Finding]:
+    """A level total as reported that is not the sum of its indicators, as reported or as computed."""
+    reported = indicator.reported_total
+    if reported is None:
+        return []
+    parts = [reported_entered_sum(child) for child in indicator.children]
+    entered = None if None in parts else quantize(sum(parts, Decimal(0)))
+    findings = []
+    if entered is not None and entered != quantize(reported):
+        findings.append(_finding(
+            indicator, "reported_total_differs",
+            f"报告得分 {fmt_number(reported)} 与其下各指标得分合计 {fmt_number(entered)} 不一致",
+        ))
+    if computed is not None and computed not in (quantize(reported), entered):
+        findings.append(_finding(
+            indicator, "reported_total_vs_rules",
+            f"报告得分 {fmt_number(reported)} 与按评分规则计算的合计 {fmt_score(computed)} 不一致",
+        ))
+    return findings
+
+
+def level1_weights(roots: list[Indicator]) -> list[Finding]:
+    total = sum((root.weight for root in roots), Decimal(0))
+    if total == LEVEL1_TOTAL:
+        return []
+    return [Finding("指标体系", "level1_weights", f"一级指标分值合计 {fmt_number(total)}，应为 100")]
+
+
+def reported_grand_total(levels, total: Decimal) -> list[Finding]:
+    """The report's total (the sum of its reported level scores, 表3-1 合计) against the sum of
+    the indicators' scores."""
+    if not levels or any(level.reported is None for level in levels):
+        return []
+    reported = sum((level.reported for level in levels), Decimal(0))
+    if quantize(reported) == total:
+        return []
+    return [Finding("总分", "reported_grand_total_differs",
+                    f"报告总分 {fmt_number(reported)} 与各指标得分合计 {fmt_score(total)} 不一致")]

@@ -1,0 +1,50 @@
+"""Labels and formats, in one place: percentages, numbers and scores, times in China time, and
+the names shown for sources, channels and statuses. Pure stdlib.
+
+Every page, export, chart and report formats through these functions, so a figure reads the
+same everywhere it appears."""
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+EMPTY = "—"
+
+SOURCE_NAMES = {"qr": "扫码", "web": "网页链接", "paper": "纸质问卷"}
+UNTAGGED_CHANNEL = "未标注渠道"
+SURVEY_STATUSES = {"draft": "草稿", "open": "收集中", "closed": "已结束"}
+ASSESSMENT_STATUSES = {"draft": "草稿", "final": "已定稿"}
+
+
+def number(value: Decimal) -> str:
+    """A number as written by a person: 15, 14.4, 0.86 (no exponent, no trailing zeros)."""
+    text = format(value.normalize(), "f")
+    return "0" if text == "-0" else text
+
+
+def percent(rate, places: int | None = 2, *, trim: bool = False) -> str:
+    """A rate as a percentage, half up: 0.95 -> '95.00%'; places=1 -> '95.0%';
+    trim=True drops trailing zeros ('96%', '95.83%'); places=None keeps every digit
+    ('98.951%'). None -> '—'."""
+    if rate is None:
+        return EMPTY
+    value = Decimal(str(rate)) * 100
+    if places is not None:
+        value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{number(value) if trim else value}%"
+
+
+def china_time(stored: str | None, *, seconds: bool = False, empty: str = EMPTY) -> str:
+    """A stored UTC ISO timestamp in China time: '2024-05-06 14:30' (with seconds:
+    '2024-05-06 14:30:05'); `empty` when unset."""
+    if not stored:
+        return empty
+    shown = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return dt.datetime.fromisoformat(stored).astimezone(CHINA_TZ).strftime(shown)
+
+
+def source_name(source: str) -> str:
+    return SOURCE_NAMES.get(source, source)
+
+
+def channel_name(channel: str | None) -> str:
+    return channel or UNTAGGED_CHANNEL

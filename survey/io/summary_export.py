@@ -1,0 +1,69 @@
+"""The summary export: every figure with its value and definition (how it was computed, or
+why it is missing), then per-question counts and shares, then responses per day."""
+from collections.abc import Iterator
+
+from ..core.labels import percent
+from .tables import Table, cell_number
+
+KIND_TEXT = {"scale": "量表题", "single": "单选题", "multiple": "多选题", "text": "填空题"}
+FIGURE_LABELS = {
+    "issued": "发放份数", "form_views": "问卷页面打开次数", "returned": "回收份数",
+    "valid": "有效份数", "invalid": "无效份数", "return_rate": "回收率",
+    "valid_rate": "问卷有效率", "effective_return_rate": "有效回收率", "satisfied": "满意人数",
+    "n": "满意率样本量", "satisfaction_rate": "满意率",
+    "satisfaction_rate_question": "总体满意度题满意率",
+    "satisfaction_rate_scale_mean": "各量表题平均满意率", "satisfaction_index": "满意度指数",
+    "population": "总体人数", "margin_of_error": "误差范围",
+    "margin_of_error_p50": "误差范围（按 p = 50%）",
+}
+_RATES = {"return_rate", "valid_rate", "effective_return_rate", "satisfaction_rate",
+          "satisfaction_rate_question", "satisfaction_rate_scale_mean", "margin_of_error",
+          "margin_of_error_p50"}
+
+
+def _figure_rows(figures: dict) -> Iterator[list]:
+    definitions, absent = figures["definitions"], figures["absent"]
+    for key, label in FIGURE_LABELS.items():
+        value = figures.get(key)
+        explained = definitions.get(key, "") if value is not None else absent.get(key, "")
+        yield [label, cell_number(value), _shown(key, value), explained]
+        ci = figures.get(f"{key}_ci95")
+        if key in _RATES and ci:
+            yield [f"{label} 95% 置信区间", None,
+                   f"{percent(ci[0])} – {percent(ci[1])}",
+                   definitions.get(f"{key}_ci95", "")]
+    need = figures["sample_size_needed"]
+    yield ["±5% 精度所需有效问卷数", need["p50"], f"{need['p50']}（按 p = 50%）",
+           definitions.get("sample_size_needed", "")]
+
+
+def _shown(key: str, value) -> str:
+    if value is None:
+        return "—"
+    return percent(value) if key in _RATES else str(cell_number(value))
+
+
+def _question_rows(figures: dict) -> Iterator[list]:
+    for q in figures["questions"]:
+        head = [q["position"], q["text"], KIND_TEXT.get(q["kind"], q["kind"])]
+        for o in q["options"]:
+            yield head + [o["label"], cell_number(o["value"]), "是" if o["satisfied"] else "",
+                          o["count"], o["share"]]
+        yield head + ["（本题有效回答）", None, "", q["answered"], None]
+        if q["kind"] == "scale":
+            yield head + ["（满意率）", None, "", q["satisfied"], q["satisfaction_rate"]]
+            yield head + ["（满意度指数）", cell_number(q["satisfaction_index"]), "", None, None]
+
+
+def summary_tables(figures: dict) -> list[Table]:
+    """The summary as three tables: figures, per-question counts, responses per day."""
+    return [
+        Table("统计指标", ["指标", "数值", "显示", "计算口径与说明"], _figure_rows(figures),
+              widths=[26, 12, 24, 90]),
+        Table("各题统计", ["题号", "题目", "题型", "选项", "分值", "计为满意", "人数", "占比"],
+              _question_rows(figures), percent_columns=frozenset({7}),
+              widths=[6, 40, 8, 18, 8, 8, 10, 10]),
+        Table("每日回收", ["日期", "回收", "有效"],
+              ([d["date"], d["returned"], d["valid"]] for d in figures["per_day"]),
+              widths=[14, 10, 10]),
+    ]

@@ -1,0 +1,101 @@
+"""The citizen's questionnaire form, built at run time from the survey's questions.
+
+CSRF here is stateless: the token is a signed form ticket (nonce, start time, channel), so the
+form still works when the in-app browser refuses cookies; the nonce then also stops double
+submissions.
+"""
+import secrets
+import time
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from wtforms import RadioField, TextAreaField
+from wtforms.csrf.core import CSRF
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
+
+from ...core.questionnaire import TEXT_MAX as TEXT_MAX  # one limit for typed answers
+from ...core.questionnaire import clean_text as clean_text  # the filter every form uses
+from . import CheckboxesField, ChineseForm
+
+TICKET_MAX_AGE = 7 * 24 * 3600
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="survey-form-ticket")
+
+
+def new_ticket(source: str, channel: str) -> str:
+    return _serializer().dumps({"n": secrets.token_urlsafe(16), "t": time.time(),
+                                "s": source, "c": channel})
+
+
+def read_ticket(ticket: str) -> dict | None:
+    try:
+        data = _serializer().loads(ticket, max_age=TICKET_MAX_AGE)
+    except (BadSignature, TypeError, ValueError):
+        return None
+    ok = isinstance(data, dict) and all(k in data for k in "ntsc")
+    return data if ok else None
+
+
+class TicketCSRF(CSRF):
+    def setup_form(self, form):
+        self.ticket = form.meta.csrf_context
+        return super().setup_form(form)
+
+    def generate_csrf_token(self, csrf_token_field):
+        return self.ticket
+
+    def validate_csrf_token(self, form, field):
+        if not field.data or read_ticket(field.data) is None:
+            raise ValidationError("页面已过期，请刷新后重新填写提交。")
+
+
+class _ChoiceRequired(InputRequired):
+    def __call__(self, form, field):
+        if not field.raw_data or not any(field.raw_data):
+            raise StopValidation(self.message)
+
+
+def response_form_class(questions: list[dict]):
+    """A FlaskForm subclass with one field per question, named q<id>."""
+
+    class ResponseForm(ChineseForm):
+        class Meta:
+            csrf_class = TicketCSRF
+            csrf_field_name = "ticket"
+
+    for q in questions:
+        setattr(ResponseForm, f"q{q['id']}", _field(q))
+    return ResponseForm
+
+
+def _field(q: dict):
+    choices = [SelectChoice(str(o["id"]), o["label"]) for o in q["options"]]
+    if q["kind"] == "text":
+        return TextAreaField(q["text"], filters=[clean_text], validators=[
+            (InputRequired("请填写此题") if q["required"] else Optional()),
+            Length(max=TEXT_MAX, message=f"请控制在 {TEXT_MAX} 字以内")])
+    required = [_ChoiceRequired("请选择一项" if q["kind"] != "multiple" else "请至少选择一项")]
+    validators = required if q["required"] else [Optional()]
+    if q["kind"] == "multiple":
+        return CheckboxesField(q["text"], choices=choices, validators=validators,
+                               validate_choice=True)
+    return RadioField(q["text"], choices=choices, validators=validators, validate_choice=True)
+
+
+def answers_from(form, questions: list[dict]) -> dict:
+    """question_id -> list of option ids, or text; unanswered questions left out."""
+    answers = {}
+    for q in questions:
+        data = form[f"q{q['id']}"].data
+        if q["kind"] == "text":
+            if data:
+                answers[q["id"]] = data
+        elif q["kind"] == "multiple":
+            if data:
+                answers[q["id"]] = [int(v) for v in data]
+        elif data:
+            answers[q["id"]] = [int(data)]
+    return answers

@@ -1,0 +1,75 @@
+"""Forms of the question editor: a new question, a question's wording and kind, one option."""
+from wtforms import BooleanField, DecimalField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ...core.questionnaire import QUESTION_KINDS
+from ...store.editor import OptionDraft, QuestionDraft
+from .builder import ChineseForm, finite
+from .public import clean_text
+
+QUESTION_MAX = 200
+OPTION_MAX = 50
+OPTIONS_MAX = 30
+KIND_CHOICES = [SelectChoice(k, v) for k, v in QUESTION_KINDS.items()]
+
+
+def _question_fields():
+    kind = RadioField("题型", choices=KIND_CHOICES, validators=[InputRequired("请选择题型")])
+    text = TextAreaField("题目", filters=[clean_text], validators=[
+        DataRequired("请填写题目"), Length(max=QUESTION_MAX, message=f"题目最多 {QUESTION_MAX} 字")])
+    required = BooleanField("必答")
+    return kind, text, required
+
+
+def option_lines(text: str | None) -> list[str]:
+    """Options typed one per line; blank lines ignored."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class NewQuestionForm(ChineseForm):
+    kind, text, required = _question_fields()
+    options_text = TextAreaField("选项（每行一个，单选题和多选题填写）", filters=[clean_text])
+
+    def validate_options_text(self, field):
+        if self.kind.data not in ("single", "multiple"):
+            return
+        lines = option_lines(field.data)
+        if len(lines) < 2:
+            raise ValidationError("单选题和多选题至少需要两个选项，每行一个")
+        if len(lines) > OPTIONS_MAX:
+            raise ValidationError(f"选项最多 {OPTIONS_MAX} 个")
+        if any(len(line) > OPTION_MAX for line in lines):
+            raise ValidationError(f"每个选项最多 {OPTION_MAX} 字")
+        if len(set(lines)) != len(lines):
+            raise ValidationError("选项有重复，请检查")
+
+    def draft(self) -> QuestionDraft:
+        options = tuple(OptionDraft(label) for label in option_lines(self.options_text.data))
+        return QuestionDraft(kind=self.kind.data, text=self.text.data,
+                             required=self.required.data, options=options)
+
+
+class QuestionForm(ChineseForm):
+    kind, text, required = _question_fields()
+
+
+class OptionForm(ChineseForm):
+    label = StringField("选项文字", filters=[clean_text], validators=[
+        DataRequired("请填写选项文字"), Length(max=OPTION_MAX, message=f"选项最多 {OPTION_MAX} 字")])
+    value = DecimalField("分值", places=None, validators=[
+        Optional(), finite, NumberRange(-1000, 1000, "分值应在 -1000 到 1000 之间")],
+        invalid_value_message="分值须为数字，可留空")
+    satisfied = BooleanField("计为满意")
+
+    def draft(self) -> OptionDraft:
+        value = self.value.data
+        return OptionDraft(label=self.label.data, value=None if value is None else float(value),
+                           satisfied=self.satisfied.data)
+
+
+def option_data(option: dict) -> dict:
+    value = option["value"]
+    if value is not None and float(value).is_integer():
+        value = int(value)
+    return {"label": option["label"], "value": value, "satisfied": bool(option["satisfied"])}
