@@ -176,3 +176,25 @@ def staff_pages(t: dict) -> list[tuple[str, str, str]]:
     ]
 
 ARTIFACTS_REPORT = "a11y-{kind}.json"
+
+OVERFLOWING_JS = """
+(w) => {
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.right <= w + 1 || r.width === 0) continue;
+    let inside = false;
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden') { inside = true; break; }
+    }
+    if (!inside) out.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]} right=${Math.round(r.right)}`);
+  }
+  return out.slice(0, 8);
+}
+"""
+
+
+def overflowing(page, width: int) -> list[str]:
+    """The outermost elements that stick out past a `width` px screen (for failure messages)."""
+    return page.evaluate(OVERFLOWING_JS, width)

@@ -10,6 +10,7 @@ from .a11y import (
     axe_problems,
     build_tour,
     login,
+    overflowing,
     sideways_scroll,
     small_tap_targets,
     staff_pages,
@@ -33,6 +34,8 @@ def _check(page, name: str, kind: str, findings: dict, *, taps: bool = True) -> 
     entry = {"axe_serious_or_critical": bad, "axe_all": total}
     if kind == "phone":
         entry["sideways_px"] = sideways_scroll(page, PHONE["width"])
+        if entry["sideways_px"] > 0:
+            entry["overflowing"] = overflowing(page, PHONE["width"])
         if taps:
             entry["small_targets"] = small_tap_targets(page)
     findings[name] = entry
@@ -45,7 +48,7 @@ def _failures(findings: dict) -> list[str]:
         if entry["axe_serious_or_critical"]:
             out.append(f"{name}: axe {entry['axe_serious_or_critical']}")
         if entry.get("sideways_px", 0) > 0:
-            out.append(f"{name}: scrolls sideways by {entry['sideways_px']} px")
+            out.append(f"{name}: scrolls sideways by {entry['sideways_px']} px: {entry['overflowing']}")
         if entry.get("small_targets"):
             out.append(f"{name}: small tap targets {entry['small_targets'][:6]}")
     return out
