@@ -105,14 +105,16 @@ def dashboard_chart(survey_id, kind, fmt):
     db = get_db()
     flt = _filter_form(db, survey).tally_filter()
     version = board.data_version(db, survey)
+    phone = request.args.get("size") == "phone"  # drawn for a phone's width
 
     def make() -> bytes:
         data = cached_figures(db, survey, flt, version)
-        return charts.render(kind, data["channels" if kind == "channels" else "figures"], fmt)
+        return charts.render(kind, data["channels" if kind == "channels" else "figures"], fmt,
+                             phone=phone)
 
-    key = version.key(kind, fmt, board.filter_parts(flt), charts.style_version(),
+    key = version.key(kind + "-phone" * phone, fmt, board.filter_parts(flt), charts.style_version(),
                       with_views=False)
-    return _chart_response(_slot(survey_id, f"{kind}-{fmt}", flt), key, fmt, make,
+    return _chart_response(_slot(survey_id, f"{kind}{'-phone' * phone}-{fmt}", flt), key, fmt, make,
                            f"{survey['title']}-{charts.CHARTS[kind][0]}")
 
 
