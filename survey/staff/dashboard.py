@@ -5,6 +5,7 @@ Figures and charts come from a file cache keyed on a cheap data version, so a pa
 no new data reads a few small rows and one cached file; nothing is recomputed."""
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 
@@ -133,7 +134,9 @@ def _chart_response(slot: str, key: str, fmt: str, make, title: str):
     response.cache_control.private = True
     response.cache_control.no_cache = True
     if fmt == "png":
-        response.headers.set("Content-Disposition", "attachment", filename=f"{title}.png")
+        # RFC 5987: a Chinese title in a raw header is a 500 under waitress (latin-1 only)
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=\"chart.png\"; filename*=UTF-8''{quote(title + '.png')}")
     return response.make_conditional(request)
 
 
