@@ -188,7 +188,8 @@ OVERFLOWING_JS = """
       const o = getComputedStyle(p).overflowX;
       if (o === 'auto' || o === 'scroll' || o === 'hidden') { inside = true; break; }
     }
-    if (!inside) out.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]} right=${Math.round(r.right)}`);
+    if (!inside) out.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]}`
+                          + ` right=${Math.round(r.right)}`);
   }
   return out.slice(0, 8);
 }

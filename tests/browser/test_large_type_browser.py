@@ -53,7 +53,8 @@ def test_larger_browser_text_grows_questions_and_answers(browser, live_server):
         page.goto(f"{live_server.url}/s/{survey['token']}")
         # a larger default text size, as the browser's or the system's text setting gives
         page.add_style_tag(content=f"html {{ font-size: {default}px !important; }}")
-        sizes[default] = [_size(page, s) for s in (".choice span", ".question legend", ".hint, .optional, .privacy", "h1")]
+        sizes[default] = [_size(page, s) for s in (".choice span", ".question legend",
+                                                   ".hint, .optional, .privacy", "h1")]
         context.close()
     assert all(big >= 1.45 * small for big, small in zip(sizes[24], sizes[16], strict=True)), sizes
     assert min(sizes[16]) >= 16  # no citizen text below the body size

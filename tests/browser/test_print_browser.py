@@ -38,7 +38,8 @@ def _assert_a4_and_full(pages, name):
         assert sorted(_mm(x) for x in size) == A4_MM, (name, number, size)
         chars = len("".join(text.split()))
         # the last page ends a flowing text: it needs more than a signature line, no more
-        assert chars >= (LAST_MIN_CHARS if number == len(pages) else MIN_CHARS), f"{name}: page {number} of {len(pages)} is near empty ({chars} chars)"
+        assert chars >= (LAST_MIN_CHARS if number == len(pages) else MIN_CHARS), (
+            f"{name}: page {number} of {len(pages)} is near empty ({chars} chars)")
 
 
 @pytest.fixture
