@@ -63,10 +63,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budget", type=int, default=FIRST_ROUND_TRIP)
+    parser.add_argument("--no-compress", action="store_true",
+                        help="serve without compression (the figure before flask-compress)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="survey-weight-") as tmp:
         instance = Path(tmp) / "instance"
-        survey = _common.prepare_instance(instance, title="群众满意度调查问卷")
+        survey = _common.prepare_instance(instance, title="群众满意度调查问卷",
+                                          config="COMPRESS_REGISTER = False" if args.no_compress else "")
         with _common.Server(instance, workers=2) as server:
             resources, css_used = weigh(f"{server.url}/s/{survey['token']}?via=qr")
     for r in sorted(resources, key=lambda r: r["type"] != "document"):
@@ -78,7 +81,8 @@ def main(argv=None) -> int:
                "html_bytes": sum(r["body_bytes"] for r in resources if r["type"] == "document"),
                "css_bytes": sum(r["body_bytes"] for r in resources if r["type"] == "stylesheet"),
                "css_used_bytes": css_used,
-               "budget_bytes": args.budget, "ratio": round(total / args.budget, 3)}
+               "budget_bytes": args.budget, "ratio": round(total / args.budget, 3),
+               "compressed": not args.no_compress}
     print(f"first load: {figures['requests']} requests, {total} bytes transferred "
           f"({figures['ratio']:.0%} of the {args.budget}-byte budget); the page applies "
           f"{css_used} of the stylesheet's {figures['css_bytes']} bytes")

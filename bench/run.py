@@ -2,6 +2,7 @@
 
     python bench/run.py submit --seconds 20     # submission throughput vs a bare endpoint
     python bench/run.py weight                  # the public form's first-load bytes (Chromium)
+    python bench/run.py lighthouse              # Lighthouse 12.2.3 (mobile) on the public form
     python bench/run.py summary | dashboard | export   # the other benchmarks, when present
 
 `submit` prints its figures and, as its last line, one JSON object (see README.md).
@@ -115,7 +116,8 @@ def run_script(name: str, extra: list[str]) -> int:
 
 
 SCRIPTS = {"summary": "summary_bench.py", "dashboard": "dashboard_bench.py",
-           "export": "export_memory.py", "weight": "form_weight.py"}
+           "export": "export_memory.py", "weight": "form_weight.py",
+           "lighthouse": "lighthouse_form.py"}
 
 
 def main(argv=None) -> int:

@@ -25,7 +25,7 @@ def create_app(test_config=None):
     config.load(app, test_config)
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    from .web import db, errors, security
+    from .web import db, delivery, errors, large_type, security
     from .web.api import bp as api_bp
     from .web.public import bp as public_bp
     from .web.staff import bp as staff_bp
@@ -33,6 +33,8 @@ def create_app(test_config=None):
     db.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    large_type.init_app(app)
+    delivery.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp)

@@ -107,6 +107,20 @@ def test_suggestions_search_treats_wildcards_literally(db, survey):
     assert board.suggestions(db, survey["id"]).total == 3
 
 
+def test_suggestions_are_listed_newest_submission_first(db, survey):
+    """A paper questionnaire entered today but received last week is listed by its time."""
+    questions = survey["questions"]
+    text_q = next(q for q in questions if q["kind"] == "text")
+    answers = {q["id"]: [q["options"][0]["id"]] for q in questions if q["kind"] in ("scale", "single")}
+    now = dt.datetime.now(dt.timezone.utc)
+    for text, days_ago in [("昨天的意见", 1), ("今天的意见", 0), ("上周的纸质问卷", 7)]:
+        record_response(db, survey, questions, Submission(
+            answers={**answers, text_q["id"]: text}, nonce=secrets.token_hex(8),
+            received_at=now - dt.timedelta(days=days_ago)))
+    assert [r["text"] for r in board.suggestions(db, survey["id"]).rows] == [
+        "今天的意见", "昨天的意见", "上周的纸质问卷"]
+
+
 def test_excluded_and_detail_and_log(db, survey):
     fast = _answer(db, survey, 0, duration=1.0)
     _answer(db, survey, 0)

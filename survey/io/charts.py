@@ -26,6 +26,7 @@ from ..core.labels import percent
 
 PRINT_DPI = 200
 FULL_WIDTH, HALF_WIDTH = 9.5, 5.8  # inches: the page shows charts full or half width
+PHONE_WIDTH = 3.5  # inches: drawn for a 390 px phone, so its text is shown at about its size
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 # 非常满意 .. 非常不满意: blues for satisfied, greys in the middle, warm for dissatisfied;
 # readable in greyscale print as well.
@@ -147,16 +148,17 @@ def _wrap(text: str, width: int = 18) -> str:
     return "\n".join(lines[:2])
 
 
-def question_levels_chart(figures: dict, font) -> Figure:
+def question_levels_chart(figures: dict, font, width: float = FULL_WIDTH) -> Figure:
     """Per scale question, one horizontal bar split into the shares of each level."""
     questions = [q for q in figures["questions"] if q["kind"] == "scale"]
-    fig = _new_figure(FULL_WIDTH, 1.3 + 0.62 * max(1, len(questions)))
+    narrow = width < HALF_WIDTH
+    fig = _new_figure(width, 1.3 + (0.75 if narrow else 0.62) * max(1, len(questions)))
     if not any(q["answered"] for q in questions):
         return _empty(fig, font, "暂无有效回答")
     ax = fig.subplots()
     rows = list(reversed(questions))  # first question on top
     # A no-break space keeps the number on the line of its question.
-    labels = [_wrap(f"{q['position']}.\u00a0{q['text']}") for q in rows]
+    labels = [_wrap(f"{q['position']}.\u00a0{q['text']}", 10 if narrow else 18) for q in rows]
     levels = max(len(q["options"]) for q in rows)
     for level in range(levels):
         _level_segment(ax, rows, level, font)
@@ -165,7 +167,8 @@ def question_levels_chart(figures: dict, font) -> Figure:
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     _style_axes(ax, font, "x")
     names = [o["label"] for o in next(q for q in questions if q["options"])["options"]]
-    ax.legend(names, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(names),
+    ax.legend(names, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              ncols=min(3, len(names)) if narrow else len(names),
               frameon=False, prop=_sized(font, 9))
     return fig
 
@@ -190,9 +193,9 @@ def _share(question: dict, level: int) -> float:
     return (options[level]["share"] or 0.0) if level < len(options) else 0.0
 
 
-def daily_chart(figures: dict, font) -> Figure:
+def daily_chart(figures: dict, font, width: float = HALF_WIDTH) -> Figure:
     """Returned and valid responses per day."""
-    fig = _new_figure(HALF_WIDTH, 3.4)
+    fig = _new_figure(width, 3.4)
     days = figures["per_day"]
     if not days:
         return _empty(fig, font, "所选时间范围内暂无答卷")
@@ -214,13 +217,14 @@ def daily_chart(figures: dict, font) -> Figure:
     return fig
 
 
-def rate_chart(rows: list[dict], font, empty: str = "暂无可比较的满意率") -> Figure:
+def rate_chart(rows: list[dict], font, empty: str = "暂无可比较的满意率",
+               width: float = HALF_WIDTH) -> Figure:
     """Satisfaction rates with their 95% Wilson intervals as error bars.
 
     rows: {"label", "rate", "ci": [low, high], "n"}, top to bottom; rows without a rate are
     listed with "无数据" so a missing channel is visible rather than silently dropped.
     """
-    fig = _new_figure(HALF_WIDTH, 1.2 + 0.45 * max(1, len(rows)))
+    fig = _new_figure(width, 1.2 + 0.45 * max(1, len(rows)))
     if not any(r["rate"] is not None for r in rows):
         return _empty(fig, font, empty)
     ax = fig.subplots()
@@ -261,8 +265,9 @@ CHARTS = {
 }
 
 
-def render(kind: str, data, fmt: str, font_path: Path | None = None) -> bytes:
+def render(kind: str, data, fmt: str, font_path: Path | None = None, phone: bool = False) -> bytes:
     """The chart `kind` of `data` as SVG or PNG bytes (the one entry point views call)."""
     if kind not in CHARTS:
         raise ChartError(f"未知的图表：{kind}")
-    return to_bytes(CHARTS[kind][1](data, chart_font(font_path)), fmt)
+    sized = {"width": PHONE_WIDTH} if phone else {}
+    return to_bytes(CHARTS[kind][1](data, chart_font(font_path), **sized), fmt)

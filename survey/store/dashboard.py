@@ -125,7 +125,7 @@ def _with_context(row: dict) -> dict:
 
 def suggestions(db, survey_id: int, flt: TallyFilter = TallyFilter(), search: str = "",
                 page: int = 1, per_page: int = 20) -> Page:
-    """Free-text answers, newest first, optionally containing `search`.
+    """Free-text answers, newest submission first, optionally containing `search`.
 
     Driven by the answers' question index, newest first, so a page of a million responses
     reads its twenty rows; the responses are joined for counting only under a filter."""
@@ -146,7 +146,8 @@ def suggestions(db, survey_id: int, flt: TallyFilter = TallyFilter(), search: st
         db, f"SELECT count(*) {counted} WHERE {match}{where}",
         "SELECT a.id, a.text, q.position, r.id AS response_id, r.received_at, r.channel, "
         f"r.source, s.valid {joined} JOIN questions q ON q.id = a.question_id "
-        f"JOIN screening s ON s.response_id = r.id WHERE {match}{where} ORDER BY a.id DESC",
+        f"JOIN screening s ON s.response_id = r.id WHERE {match}{where} "
+        "ORDER BY r.received_at DESC, a.id DESC",
         params, page, per_page)
     return Page([_with_context(r) for r in found.rows], found.total, found.page, per_page)
 

@@ -16,7 +16,7 @@ from ..store.responses import (
     submissions_since,
 )
 from ..store.util import iso, utc_now
-from . import security
+from . import large_type, security
 from .db import get_db
 from .forms.cases import callback_after_insert, with_callback_block
 from .forms.public import answers_from, new_ticket, read_ticket, response_form_class
@@ -58,7 +58,8 @@ def form(token):
     questions = survey_store.questionnaire(db, survey["id"])
     form_ = with_callback_block(response_form_class(questions), survey)(formdata=None, meta={
         "csrf_context": new_ticket(source, channel)})
-    record_form_view(db, survey["id"], channel)
+    if not large_type.switched():
+        record_form_view(db, survey["id"], channel)
     response = make_response(render_template("public/form.html", survey=survey,
                                               questions=questions, form=form_))
     _ensure_device_cookie(response)
@@ -99,7 +100,7 @@ def submit(token):
     except AlreadyAnsweredError as error:
         return render_template("public/message.html", survey=survey, title="您已提交过",
                                message=str(error)), 200
-    return redirect(url_for("public.thanks", token=token), 303)
+    return redirect(url_for("public.thanks", token=token, **large_type.keep()), 303)
 
 
 @bp.get("/s/<token>/thanks")

@@ -85,6 +85,8 @@ def live_server(tmp_path, monkeypatch):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield LiveServer(app, "127.0.0.1", port)
+    # let a request still being answered (a download just read) finish before the sockets close
+    server.task_dispatcher.shutdown(timeout=5)
     server.close()
     thread.join(timeout=5)
 

@@ -78,4 +78,17 @@ def test_dashboard_is_usable_on_a_phone(page, live_server):
     assert page.evaluate(RETURNED) == "3"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert _chart_loaded(page, "levels")
+    # the headline figure (满意率) is on the first screen, above the filter
+    rate = page.locator("[data-figure=satisfaction_rate]").bounding_box()
+    assert rate["y"] + rate["height"] <= 844
+    assert rate["y"] < page.locator("form.filters").bounding_box()["y"]
+    # charts are drawn for the phone: their text is shown at about its own size, not a third
+    for kind in ("levels", "daily", "channels"):
+        img = page.locator(f"img[data-chart={kind}]")
+        assert "size=phone" in img.evaluate("i => i.currentSrc"), kind
+        shown, drawn = img.evaluate("i => [i.clientWidth, i.naturalWidth]")
+        assert shown / drawn > 0.8, (kind, shown, drawn)
+    # an option table keeps its labels on one line (no 社/会/保/险 one character per line)
+    cell = page.locator("table.data.compact td").first.bounding_box()
+    assert cell["height"] < 60
     screenshot(page, "dashboard-phone")

@@ -366,3 +366,18 @@ def test_text_question_has_no_options_to_add(app, editor_client, auth, make_surv
                     {"new-label": "甲"}, qpath(survey, question))
     assert response.status_code == 422
     assert "填空题没有选项" in response.get_data(as_text=True)
+
+
+def _required_box(html: str) -> str:
+    import re
+    return re.search(r'<input[^>]*name="required"[^>]*>', html).group(0)
+
+
+def test_new_question_is_not_pre_ticked_required_once_answers_exist(app, editor_client,
+                                                                     make_survey):
+    survey = make_survey()
+    assert "checked" in _required_box(editor_client.get(qpath(survey)).get_data(as_text=True))
+    answer(app, survey["id"])
+    html = editor_client.get(qpath(survey)).get_data(as_text=True)
+    assert "checked" not in _required_box(html)
+    assert "新增题目一律为选答" in html

@@ -5,6 +5,7 @@ Figures and charts come from a file cache keyed on a cheap data version, so a pa
 no new data reads a few small rows and one cached file; nothing is recomputed."""
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 
@@ -106,14 +107,16 @@ def dashboard_chart(survey_id, kind, fmt):
     db = get_db()
     flt = _filter_form(db, survey).tally_filter()
     version = board.data_version(db, survey)
+    phone = request.args.get("size") == "phone"  # drawn for a phone's width
 
     def make() -> bytes:
         data = cached_figures(db, survey, flt, version)
-        return charts.render(kind, data["channels" if kind == "channels" else "figures"], fmt)
+        return charts.render(kind, data["channels" if kind == "channels" else "figures"], fmt,
+                             phone=phone)
 
-    key = version.key(kind, fmt, board.filter_parts(flt), charts.style_version(),
+    key = version.key(kind + "-phone" * phone, fmt, board.filter_parts(flt), charts.style_version(),
                       with_views=False)
-    return _chart_response(_slot(survey_id, f"{kind}-{fmt}", flt), key, fmt, make,
+    return _chart_response(_slot(survey_id, f"{kind}{'-phone' * phone}-{fmt}", flt), key, fmt, make,
                            f"{survey['title']}-{charts.CHARTS[kind][0]}")
 
 
@@ -132,7 +135,9 @@ def _chart_response(slot: str, key: str, fmt: str, make, title: str):
     response.cache_control.private = True
     response.cache_control.no_cache = True
     if fmt == "png":
-        response.headers.set("Content-Disposition", "attachment", filename=f"{title}.png")
+        # RFC 5987: a Chinese title in a raw header is a 500 under waitress (latin-1 only)
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=\"chart.png\"; filename*=UTF-8''{quote(title + '.png')}")
     return response.make_conditional(request)
 
 

@@ -44,7 +44,9 @@ def _list_page(survey: dict, form: NewQuestionForm, status: int = 200):
 @login_required
 def questions(survey_id):
     survey = scoped_survey(survey_id)
-    form = NewQuestionForm(formdata=None, data={"kind": "scale", "required": True})
+    # a new question on a survey with answers is stored optional: do not show it ticked
+    form = NewQuestionForm(formdata=None, data={
+        "kind": "scale", "required": not store.has_responses(get_db(), survey["id"])})
     if request.method == "POST":
         form = NewQuestionForm()
         if form.validate_on_submit():
