@@ -4,9 +4,9 @@ target and sideways-scroll measurements."""
 import re
 
 from survey.core.questionnaire import load_survey_template
-from survey.db import get_db
 from survey.store import accounts, builder
 from survey.store import surveys as survey_store
+from survey.web.db import get_db
 
 from ..conftest import PASSWORD
 from .test_assessment_browser import DEPARTMENT, _full_marks_assessment

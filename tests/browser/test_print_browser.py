@@ -53,8 +53,8 @@ def staff(browser, live_server):
 def test_assessment_annex_prints_on_a4_with_repeated_headers(staff, live_server):
     assessment_id, _ = _full_marks_assessment(live_server)
     with live_server.app.app_context():
-        from survey.db import get_db
         from survey.store import accounts
+        from survey.web.db import get_db
         db = get_db()
         dept = accounts.department_by_name(db, "信阳市平桥区人力资源和社会保障局")["id"]
         accounts.create_user(db, "bob", "correct-horse-battery", dept, "staff")
