@@ -1,9 +1,11 @@
 """The report's paragraphs, in Chinese, generated from an assessment view: 综合评价结论, the
 budget paragraph, one paragraph per indicator and the survey sentences. No figure here is
 typed by hand: each comes from the same view as the tables, so text and tables agree."""
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 from .core.budget import fmt_money
+from .core.exact import as_fraction, linked_value, round_half_up
 from .core.figure_text import format_percent
 from .core.rule_values import fmt_number, quantize
 
@@ -17,10 +19,11 @@ def points(value: Decimal | None) -> str:
 
 
 def percent(rate) -> str:
-    """96%, 95.83%: two places half up, trailing zeros dropped."""
+    """96%, 95.83%: two places half up, trailing zeros dropped; rounded once from the exact
+    value (pass a linked figure's exact fraction, not its rounded value)."""
     if rate is None:
         return "—"
-    shown = (Decimal(str(rate)) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    shown = round_half_up(as_fraction(rate) * 100, 2)
     return f"{fmt_number(shown)}%"
 
 
@@ -64,7 +67,9 @@ def survey_sentence(row) -> str:
     counts.append(f"回收问卷 {link['returned']} 份" if counts else f"共回收问卷 {link['returned']} 份")
     counts.append(f"其中有效问卷 {link['valid']} 份")
     if link.get("valid_rate") is not None:
-        counts.append(f"问卷有效率 {percent(link['valid_rate'])}")
+        valid_rate = (Fraction(link["valid"], link["returned"]) if link.get("returned")
+                      else link["valid_rate"])
+        counts.append(f"问卷有效率 {percent(valid_rate)}")
     text = f"{row.row['name']}问卷{'，'.join(counts)}。"
     if link["value"] is None:
         return text + "暂无有效回答，无法统计。"
@@ -72,13 +77,13 @@ def survey_sentence(row) -> str:
     if link.get("ci95"):
         low, high = link["ci95"]
         interval = f"（95% 置信区间 {format_percent(low, 1)}–{format_percent(high, 1)}）"
-    return (text + f"据统计{row.row['name']}为 {percent(link['value'])}{interval}，根据评分规则，"
+    return (text + f"据统计{row.row['name']}为 {percent(linked_value(link))}{interval}，根据评分规则，"
             f"该指标得 {points(row.score)} 分。")
 
 
 def indicator_sentence(i: int, row) -> str:
     target = row.row["target"]
-    actual = row.row["actual"] or (percent(row.link["value"]) if row.link else "")
+    actual = row.row["actual"] or (percent(linked_value(row.link)) if row.link else "")
     facts = f"，指标值 {_target(row)}" if target else ""
     facts += f"，实际完成值 {actual}" if actual else ""
     text = f"{_circled(i)}{row.row['name']}{facts}，指标 {points(_weight(row))} 分，得 {points(row.score)} 分。"

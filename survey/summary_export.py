@@ -3,6 +3,7 @@ why it is missing), then per-question counts and shares, then responses per day.
 from collections.abc import Iterator
 
 from .core.figure_text import format_percent
+from .core.figures import exact_value
 from .exports import Table, cell_number
 
 KIND_TEXT = {"scale": "量表题", "single": "单选题", "multiple": "多选题", "text": "填空题"}
@@ -26,7 +27,7 @@ def _figure_rows(figures: dict) -> Iterator[list]:
     for key, label in FIGURE_LABELS.items():
         value = figures.get(key)
         explained = definitions.get(key, "") if value is not None else absent.get(key, "")
-        yield [label, cell_number(value), _shown(key, value), explained]
+        yield [label, cell_number(value), _shown(key, value, figures), explained]
         ci = figures.get(f"{key}_ci95")
         if key in _RATES and ci:
             yield [f"{label} 95% 置信区间", None,
@@ -37,9 +38,11 @@ def _figure_rows(figures: dict) -> Iterator[list]:
            definitions.get("sample_size_needed", "")]
 
 
-def _shown(key: str, value) -> str:
+def _shown(key: str, value, figures: dict) -> str:
     if value is None:
         return "—"
+    if key in figures.get("shown", {}):
+        return figures["shown"][key]  # rounded once from the exact fraction
     return format_percent(value) if key in _RATES else str(cell_number(value))
 
 
@@ -48,10 +51,10 @@ def _question_rows(figures: dict) -> Iterator[list]:
         head = [q["position"], q["text"], KIND_TEXT.get(q["kind"], q["kind"])]
         for o in q["options"]:
             yield head + [o["label"], cell_number(o["value"]), "是" if o["satisfied"] else "",
-                          o["count"], o["share"]]
+                          o["count"], exact_value(o, "share")]
         yield head + ["（本题有效回答）", None, "", q["answered"], None]
         if q["kind"] == "scale":
-            yield head + ["（满意率）", None, "", q["satisfied"], q["satisfaction_rate"]]
+            yield head + ["（满意率）", None, "", q["satisfied"], exact_value(q, "satisfaction_rate")]
             yield head + ["（满意度指数）", cell_number(q["satisfaction_index"]), "", None, None]
 
 

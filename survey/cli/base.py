@@ -93,9 +93,8 @@ def summary_command(survey_ref, as_json):
     if as_json:
         echo_json(figures)
         return
-    from ..core.figures import format_percent
     click.echo(f"{figures['title']}：回收 {figures['returned']} 份，有效 {figures['valid']} 份，"
-               f"满意率 {format_percent(figures['satisfaction_rate'])}")
+               f"满意率 {figures['shown']['satisfaction_rate']}")
     click.echo(figures["definitions"].get("satisfaction_rate", ""))
 
 

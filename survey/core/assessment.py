@@ -17,6 +17,7 @@ from importlib import resources
 from . import assessment_checks as checks
 from .assessment_checks import Finding
 from .errors import DomainError
+from .exact import from_pair
 from .rule_values import RuleError, fmt_number, fmt_score, parse_actual, quantize, to_decimal
 from .rules import rule_from_json
 
@@ -190,8 +191,10 @@ def _actual(indicator: Indicator):
         return indicator.actual
     figure = indicator.linked_figure or {}
     try:
+        if figure.get("exact") is not None:
+            return from_pair(figure["exact"])  # the exact fraction, rounded only when scored
         return None if figure.get("value") is None else to_decimal(figure["value"], "关联问卷数值")
-    except RuleError:
+    except (RuleError, TypeError, ValueError, ZeroDivisionError):
         return None  # reported by checks.linked_figure when an actual is written
 
 

@@ -6,8 +6,10 @@ should report such mismatches, not silently 'correct' them").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING
+
+from .exact import from_pair, round_half_up
 
 from .rule_values import (
     RuleError,
@@ -138,14 +140,15 @@ def linked_figure(indicator: Indicator) -> list[Finding]:
         return []
     try:
         actual = parse_actual(indicator.actual)
-        value = to_decimal(figure["value"], "关联问卷数值")
-    except RuleError:
+        value = (from_pair(figure["exact"]) if figure.get("exact") is not None
+                 else to_decimal(figure["value"], "关联问卷数值"))
+    except (RuleError, TypeError, ValueError, ZeroDivisionError):
         return [_finding(indicator, "linked_figure_differs", "实际完成值或关联问卷数值无法读取")]
     if isinstance(actual, str):
         return []
-    # Compare at the precision the actual was written with (whole percent at least): "96%" matches 0.9583.
-    places = Decimal(1).scaleb(min(actual.as_tuple().exponent, -2))
-    if value.quantize(places, rounding=ROUND_HALF_UP) == actual:
+    # Compare at the precision the actual was written with (whole percent at least): "96%"
+    # matches 0.9583; the linked value is rounded once, from its exact fraction.
+    if round_half_up(value, -min(actual.as_tuple().exponent, -2)) == actual:
         return []
     sample = f"，样本 {figure['n']} 份" if figure.get("n") is not None else ""
     return [_finding(

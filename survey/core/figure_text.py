@@ -1,6 +1,9 @@
 """The wording beside every figure: how it was computed, with which settings, and why a
 figure is missing. Kept apart from figures.py so the arithmetic stays short."""
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from .exact import as_fraction, from_pair, round_half_up
 
 VALUE_PRESET_NAMES = {"linear": "线性分值方案", "haocha": "好差评分值方案"}
 SATISFIED_LEVEL_NAMES = {2: "前两级", 3: "前三级"}
@@ -12,16 +15,30 @@ _RATE_NAMES = {
     "satisfaction_rate_scale_mean": "各量表题平均满意率",
 }
 # Keys of the result that are not figures and so carry no definition.
-_NOT_FIGURES = {"survey_id", "title", "settings", "questions", "per_day", "definitions", "absent"}
+_NOT_FIGURES = {"survey_id", "title", "settings", "questions", "per_day", "definitions", "absent",
+                "exact", "shown", "channels"}
+_SHOWN_RATES = ("return_rate", "valid_rate", "effective_return_rate", "satisfaction_rate",
+                "satisfaction_rate_question", "satisfaction_rate_scale_mean")
 
 
-def format_percent(rate: float | None, places: int = 2) -> str:
-    """0.95 -> '95.00%' (half up, as printed in reports); None -> '—'."""
+def format_percent(rate, places: int = 2) -> str:
+    """0.95 -> '95.00%'; Fraction(113, 139) -> '81.29%'; None -> '—'.
+
+    Rounded once, half up (as printed in reports), from the exact value: pass the exact
+    fraction of a rate (figures.exact_value), never a rate already rounded for JSON.
+    """
     if rate is None:
         return "—"
-    percent = (Decimal(str(rate)) * 100).quantize(Decimal(1).scaleb(-places),
-                                                  rounding=ROUND_HALF_UP)
-    return f"{percent}%"
+    return f"{round_half_up(as_fraction(rate) * 100, places)}%"
+
+
+def shown(figures: dict) -> dict:
+    """Each rate as every surface prints it, from its exact fraction: one string per figure."""
+    exact = figures["exact"]
+    texts = {key: format_percent(from_pair(exact[key])) for key in _SHOWN_RATES}
+    index = from_pair(exact["satisfaction_index"])
+    texts["satisfaction_index"] = "—" if index is None else str(round_half_up(index, 2))
+    return texts
 
 
 def _points(rate: float) -> str:
@@ -113,7 +130,8 @@ def _question_rate_text(t, q) -> str:
 def _scale_mean_text(t, basis) -> str:
     answered = basis.answered_scale
     labels = _satisfied_labels(answered)
-    rates = " + ".join(format_percent(sum(o.count for o in q.options if o.satisfied) / q.answered)
+    rates = " + ".join(format_percent(Fraction(sum(o.count for o in q.options if o.satisfied),
+                                               q.answered))
                        for q in answered)
     listed = f" = ({rates}) / {len(answered)}" if answered else ""
     return (f"满意率 = 各量表题满意率的平均值{listed}，每题满意率 = ({'+'.join(labels)}) / "
@@ -162,13 +180,14 @@ def _ci_text(key: str, figures: dict, basis) -> str:
 
 def _precision_texts(t, figures) -> dict:
     n, need = _num(figures["n"]), figures["sample_size_needed"]
-    observed = (f"按观测满意率 {format_percent(figures['satisfaction_rate'])} 估算需 "
+    rate = from_pair(figures["exact"]["satisfaction_rate"])
+    observed = (f"按观测满意率 {format_percent(rate)} 估算需 "
                 f"{need['observed']} 份" if need["observed"] is not None else "观测满意率无法计算")
     if figures["satisfaction_rate"] in (0.0, 1.0):
         observed += "（观测值为 0 或 100% 时改用置信区间内侧的界限估算）"
     return {
         "margin_of_error": (f"误差范围 = 1.96 × √(p(1−p)/n)（95% 置信水平，正态近似），"
-                            f"p 取观测满意率 {format_percent(figures['satisfaction_rate'])}，"
+                            f"p 取观测满意率 {format_percent(rate)}，"
                             f"n = {n}{_fpc_phrase(t)}"),
         "margin_of_error_p50": f"按最保守的 p = 50% 计算的误差范围，n = {n}{_fpc_phrase(t)}",
         "sample_size_needed": (f"误差不超过 ±5 个百分点（95% 置信水平）所需的有效问卷数："

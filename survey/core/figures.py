@@ -1,10 +1,11 @@
 """Survey figures from tallies: the single source of every count, rate and interval shown,
 exported or scored. The storage layer tallies in SQL and passes plain data in."""
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from . import figure_text
 from .errors import DomainError
+from .exact import as_fraction, from_pair, round_half_up, to_pair
 from .figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES, format_percent
 from .stats import (
     PRECISION_TARGET,
@@ -25,6 +26,7 @@ __all__ = [
     "SurveyTally",
     "TallyError",
     "compute_figures",
+    "exact_value",
     "format_percent",
     "precision_warning",
 ]
@@ -80,12 +82,32 @@ class SurveyTally:
     value_preset: str = "linear"
 
 
-def _quantize(x: float, places: int) -> float:
-    return float(Decimal(str(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+# Rates that carry an exact fraction in figures["exact"] (satisfaction_index on its 0–100 scale).
+EXACT_KEYS = ("return_rate", "valid_rate", "effective_return_rate", "satisfaction_rate",
+              "satisfaction_rate_question", "satisfaction_rate_scale_mean", "satisfaction_index")
 
 
-def _rate(x: float | None) -> float | None:
+def _quantize(x, places: int) -> float:
+    return float(round_half_up(x, places))
+
+
+def _rate(x: Fraction | float | None) -> float | None:
+    """A rate for JSON: the exact fraction rounded once to 6 places (shown figures use the
+    fraction itself, see exact_value)."""
     return None if x is None else _quantize(x, 6)
+
+
+def exact_value(figures: dict, key: str) -> Fraction | None:
+    """The exact fraction behind a rate of a survey's figures, a question or an option.
+
+    figures["exact"][key] is a [numerator, denominator] pair. An object from before exact
+    fractions were kept (an older frozen snapshot) falls back to its stored number.
+    """
+    exact = figures.get("exact") or {}
+    if key in exact:
+        return from_pair(exact[key])
+    value = figures.get(key)
+    return None if value is None else as_fraction(value)
 
 
 def _ci(interval: tuple[float, float] | None) -> list[float] | None:
@@ -135,13 +157,14 @@ def _satisfied(q: QuestionTally) -> int:
     return sum(o.count for o in q.options if o.satisfied)
 
 
-def _value_sums(questions) -> tuple[float, int]:
+def _value_sums(questions) -> tuple[Fraction, int]:
     """Total value and number of answers carrying a value (an option without one is left out)."""
     valued = [o for q in questions for o in q.options if o.value is not None]
-    return sum(o.value * o.count for o in valued), sum(o.count for o in valued)
+    return (sum((as_fraction(o.value) * o.count for o in valued), Fraction(0)),
+            sum(o.count for o in valued))
 
 
-def _mean_value(questions) -> float | None:
+def _mean_value(questions) -> Fraction | None:
     total, count = _value_sums(questions)
     return total / count if count else None
 
@@ -149,18 +172,25 @@ def _mean_value(questions) -> float | None:
 def _question_figures(q: QuestionTally, valid: int) -> dict:
     scale = q.kind == "scale"
     satisfied = _satisfied(q) if scale else None
-    rate = satisfied / q.answered if scale and q.answered else None
+    rate = Fraction(satisfied, q.answered) if scale and q.answered else None
+    index = _mean_value([q]) if scale else None
     return {
         "question_id": q.question_id, "position": q.position, "text": q.text, "kind": q.kind,
         "required": q.required, "answered": q.answered, "skipped": valid - q.answered,
         "satisfied": satisfied, "satisfaction_rate": _rate(rate),
         "satisfaction_rate_ci95": _ci(wilson_interval(satisfied, q.answered)) if scale else None,
-        "satisfaction_index": _index(_mean_value([q])) if scale else None,
-        "options": [{"option_id": o.option_id, "label": o.label, "value": o.value,
-                     "satisfied": o.satisfied, "count": o.count,
-                     "share": _rate(o.count / q.answered) if q.answered else None}
-                    for o in q.options],
+        "satisfaction_index": _index(index),
+        "exact": {"satisfaction_rate": to_pair(rate), "satisfaction_index": to_pair(index)},
+        "shown": {"satisfaction_rate": format_percent(rate)},
+        "options": [_option_figures(o, q.answered) for o in q.options],
     }
+
+
+def _option_figures(o: OptionTally, answered: int) -> dict:
+    share = Fraction(o.count, answered) if answered else None
+    return {"option_id": o.option_id, "label": o.label, "value": o.value,
+            "satisfied": o.satisfied, "count": o.count, "share": _rate(share),
+            "exact": {"share": to_pair(share)}, "shown": {"share": format_percent(share)}}
 
 
 def _headline_question(t: SurveyTally, scale: list[QuestionTally]) -> QuestionTally | None:
@@ -184,7 +214,7 @@ def _question_basis(q: QuestionTally | None) -> dict:
     n = q.answered if q else None
     satisfied = _satisfied(q) if q else None
     return {"satisfied": satisfied, "n": n,
-            "rate": satisfied / n if n else None,
+            "rate": Fraction(satisfied, n) if n else None,
             "ci": wilson_interval(satisfied, n) if n else None,
             "index": _mean_value([q]) if q else None}
 
@@ -192,9 +222,9 @@ def _question_basis(q: QuestionTally | None) -> dict:
 def _scale_mean_basis(answered: tuple[QuestionTally, ...]) -> dict:
     if not answered:
         return {"satisfied": None, "n": None, "rate": None, "ci": None, "index": None}
-    rate = sum(_satisfied(q) / q.answered for q in answered) / len(answered)
+    rate = sum((Fraction(_satisfied(q), q.answered) for q in answered), Fraction(0)) / len(answered)
     n = sum(q.answered for q in answered) / len(answered)
-    return {"satisfied": None, "n": n, "rate": rate, "ci": wilson_from_proportion(rate, n),
+    return {"satisfied": None, "n": n, "rate": rate, "ci": wilson_from_proportion(float(rate), n),
             "index": _mean_value(answered)}
 
 
@@ -216,10 +246,11 @@ def _precision(headline: dict, population: int | None) -> dict:
     n, rate = headline["n"], headline["rate"]
     observed = None
     if rate is not None:
-        observed = sample_size_needed(_planning_p(rate, headline["ci"]), PRECISION_TARGET,
+        observed = sample_size_needed(float(_planning_p(rate, headline["ci"])), PRECISION_TARGET,
                                       population)
     return {
-        "margin_of_error": _rate(margin_of_error(rate, n, population)) if rate is not None else None,
+        "margin_of_error": (_rate(margin_of_error(float(rate), n, population))
+                            if rate is not None else None),
         "margin_of_error_p50": _rate(margin_of_error(0.5, n, population)) if n else None,
         "sample_size_needed": {"p50": sample_size_needed(0.5, PRECISION_TARGET, population),
                                "observed": observed},
@@ -228,7 +259,7 @@ def _precision(headline: dict, population: int | None) -> dict:
 
 def _ratio(key: str, num: int, den: int | None) -> dict:
     valid_den = bool(den) and num <= den
-    return {key: _rate(num / den) if valid_den else None,
+    return {key: Fraction(num, den) if valid_den else None,
             f"{key}_ci95": _ci(wilson_interval(num, den)) if valid_den else None}
 
 
@@ -249,9 +280,19 @@ def compute_figures(t: SurveyTally) -> dict:
     figures = {"survey_id": t.survey_id, "title": t.title, "issued": t.issued,
                "form_views": t.form_views, "returned": t.returned, "valid": t.valid,
                "invalid": t.returned - t.valid}
-    figures.update(_ratio("return_rate", t.returned, t.issued))
-    figures.update(_ratio("valid_rate", t.valid, t.returned))
-    figures.update(_ratio("effective_return_rate", t.valid, t.issued))
+    exact = {}
+    for ratio in (_ratio("return_rate", t.returned, t.issued),
+                  _ratio("valid_rate", t.valid, t.returned),
+                  _ratio("effective_return_rate", t.valid, t.issued)):
+        for key, value in ratio.items():
+            if key.endswith("_ci95"):
+                figures[key] = value
+            else:
+                exact[key], figures[key] = value, _rate(value)
+    exact.update({"satisfaction_rate": headline["rate"],
+                  "satisfaction_rate_question": on_question["rate"],
+                  "satisfaction_rate_scale_mean": on_mean["rate"],
+                  "satisfaction_index": headline["index"]})
     figures.update({
         "satisfied": headline["satisfied"],
         "satisfaction_rate": _rate(headline["rate"]),
@@ -269,6 +310,8 @@ def compute_figures(t: SurveyTally) -> dict:
                            "headline": t.headline,
                            "headline_question_id": basis.question.question_id
                            if basis.question else None}
+    figures["exact"] = {key: to_pair(exact[key]) for key in EXACT_KEYS}
+    figures["shown"] = figure_text.shown(figures)
     figures["questions"] = [_question_figures(q, t.valid) for q in questions]
     figures["per_day"] = [{"date": d, "returned": r, "valid": v} for d, r, v in t.per_day]
     figures["definitions"] = figure_text.definitions(t, basis, figures)

@@ -146,7 +146,8 @@ def _seed_leaf(row: dict, line: int) -> Indicator:
     if match := _SURVEY_BACKED.search(note):
         satisfied, n = int(match.group(1)), int(match.group(2))
         leaf.linked_figure = {"figure": "satisfaction_rate", "satisfied": satisfied, "n": n,
-                              "value": float(Decimal(satisfied) / n) if n else None}
+                              "value": float(Decimal(satisfied) / n) if n else None,
+                              "exact": [satisfied, n] if n else None}
     return leaf
 
 

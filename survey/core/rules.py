@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import ClassVar
 
+from .exact import as_fraction
 from .rule_bands import Band, BandsRule, DeductionPerPointRule, bands_from_json
 from .rule_values import (
     ONE,
@@ -93,17 +95,19 @@ class ProportionalRule(Rule):
         weight = parse_weight(weight)
         rate = numeric_actual(actual, RULE_TYPES[self.type])
         target, shown = self.target, (fmt_percent(rate), fmt_percent(self.target))
+        # Exact arithmetic on fractions; the score is rounded once, in make_score.
+        exact_weight, exact_rate, exact_target = map(as_fraction, (weight, rate, target))
         if self.direction == ">=":
             if rate >= target:
                 return full_marks(weight, f"实际值 {shown[0]} ≥ 指标值 {shown[1]}")
-            value = max(ZERO, weight * rate / target)
+            value = max(ZERO, exact_weight * exact_rate / exact_target)
             return make_score(value, f"{fmt_number(weight)} × {shown[0]} / {shown[1]} = {fmt_score(value)}")
         if rate <= target:
             return full_marks(weight, f"实际值 {shown[0]} ≤ 指标值 {shown[1]}")
         if self.over_form == "ratio":
-            value = weight * target / rate
+            value = exact_weight * exact_target / exact_rate
             return make_score(value, f"{fmt_number(weight)} × {shown[1]} / {shown[0]} = {fmt_score(value)}")
-        value = max(ZERO, weight * (2 * target - rate) / target)
+        value = max(ZERO, exact_weight * (2 * exact_target - exact_rate) / exact_target)
         floor = "（不低于 0）" if value == ZERO else ""
         formula = f"{fmt_number(weight)} × (2 × {shown[1]} − {shown[0]}) / {shown[1]}"
         return make_score(value, f"{formula} = {fmt_score(value)}{floor}")
@@ -126,7 +130,7 @@ class RateTimesWeightRule(Rule):
         rate = numeric_actual(actual, RULE_TYPES[self.type])
         held = min(max(rate, ZERO), ONE)
         note = "" if held == rate else f"完成率 {fmt_percent(rate)} 按 {fmt_percent_short(held)} 计；"
-        value = weight * held
+        value = as_fraction(weight) * as_fraction(held)
         return make_score(value, f"{note}{fmt_number(weight)} × {fmt_percent(held)} = {fmt_score(value)}")
 
 
@@ -183,7 +187,7 @@ class QualitativeRule(Rule):
 
     def score(self, weight, actual) -> Score:
         weight = parse_weight(weight)
-        shown = fmt_percent(actual) if isinstance(actual, Decimal) else (actual or "未填写")
+        shown = fmt_percent(actual) if isinstance(actual, (Decimal, Fraction)) else (actual or "未填写")
         value = weight * self.fraction
         label = TIERS[self.tier][0]
         return make_score(
