@@ -10,7 +10,7 @@ In JSON a fraction travels as a pair [numerator, denominator] (`to_pair` / `from
 """
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 __all__ = ["as_fraction", "from_pair", "linked_value", "round_half_up", "to_pair"]
@@ -38,19 +38,25 @@ def as_fraction(value) -> Fraction:
 def round_half_up(value, places: int) -> Decimal:
     """`value` rounded once, half away from zero, to `places` decimal places, exactly.
 
-    The arithmetic is on integers from the exact fraction, so no binary or decimal
-    approximation comes between the fraction and the printed digits.
+    A fraction is rounded by integer arithmetic on its numerator and denominator, so no binary
+    or decimal approximation comes between the fraction and the printed digits; a finite
+    decimal (Decimal, or a float read as written) by Decimal's own ROUND_HALF_UP, which is
+    exact for it.
     """
-    fraction = as_fraction(value)
-    scale = 10 ** places if places >= 0 else 1
-    shrink = 10 ** -places if places < 0 else 1
-    numerator = abs(fraction.numerator) * scale
-    denominator = fraction.denominator * shrink
-    whole, rest = divmod(numerator, denominator)
+    if type(value) is float:
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    fraction = value if type(value) is Fraction else as_fraction(value)
+    numerator, denominator = fraction.numerator, fraction.denominator
+    if places >= 0:
+        numerator *= 10 ** places
+    else:
+        denominator *= 10 ** -places
+    whole, rest = divmod(abs(numerator), denominator)
     if 2 * rest >= denominator:
         whole += 1
-    sign = -1 if fraction < 0 else 1
-    return Decimal(sign * whole).scaleb(-places)
+    return Decimal(whole if numerator >= 0 else -whole).scaleb(-places)
 
 
 def to_pair(fraction: Fraction | None) -> list[int] | None:

@@ -29,7 +29,10 @@ def format_percent(rate, places: int = 2) -> str:
     """
     if rate is None:
         return "—"
-    return f"{round_half_up(as_fraction(rate) * 100, places)}%"
+    if not isinstance(rate, (float, Decimal)):
+        rate = as_fraction(rate)
+    # x × 100 rounded to p places is x rounded to p + 2 places, shifted: no multiplication.
+    return f"{round_half_up(rate, places + 2).scaleb(2)}%"
 
 
 def shown(figures: dict) -> dict:
