@@ -227,7 +227,7 @@ def _evaluate(indicator: Indicator, out: list[IndicatorResult], findings: list[F
     findings += checks.reported_versions(indicator) + checks.linked_figure(indicator)
     if not indicator.children:
         score, explanation, leaf_findings = _score_leaf(indicator)
-        findings += leaf_findings
+        findings += leaf_findings + checks.unexplained_rule(indicator) + checks.linked_precision(indicator)
         out.append(IndicatorResult(indicator, score, explanation))
         return score
     result = IndicatorResult(indicator, None, "")

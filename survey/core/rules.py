@@ -162,6 +162,7 @@ class QualitativeRule(Rule):
 
     tier: str
     fraction: Decimal
+    from_score: bool = False  # the fraction was read back from an entered score, not stated
     type: ClassVar[str] = "qualitative"
 
     def __post_init__(self):
@@ -175,15 +176,21 @@ class QualitativeRule(Rule):
             )
 
     def to_json(self) -> dict:
-        return {"type": self.type, "tier": self.tier, "fraction": json_number(self.fraction)}
+        data = {"type": self.type, "tier": self.tier, "fraction": json_number(self.fraction)}
+        if self.from_score:
+            data["from_score"] = True
+        return data
 
     def describe(self) -> str:
         label = TIERS[self.tier][0]
-        return (
+        text = (
             "定性指标分三档：达成预期得分值的 80%（含）–100%，部分达成并具有一定效果 60%（含）–80%，"
             f"未达成且效果较差 0–60%；本项评定为“{label}”，按分值的 "
             f"{fmt_percent_short(self.fraction)} 计分"
         )
+        if self.from_score:
+            text += "（该比例由填报得分反推，并非写明的评分依据）"
+        return text
 
     def score(self, weight, actual) -> Score:
         weight = parse_weight(weight)
@@ -225,10 +232,13 @@ def _deduction_from_json(data: dict) -> Rule:
 
 def _qualitative_from_json(data: dict) -> Rule:
     name = RULE_TYPES["qualitative"]
-    check_keys(data, name, {"tier", "fraction"}, set())
+    check_keys(data, name, {"tier", "fraction"}, {"from_score"})
     labels = {tier: label for tier, (label, _, _) in TIERS.items()}
     tier = param_choice(data, "tier", labels, name, "")
-    return QualitativeRule(tier, param_number(data, "fraction", name))
+    from_score = data.get("from_score", False)
+    if not isinstance(from_score, bool):
+        raise RuleError(f"评分规则“{name}”的参数 from_score 只能是 true 或 false")
+    return QualitativeRule(tier, param_number(data, "fraction", name), from_score)
 
 
 _READERS = {
