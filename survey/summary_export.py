@@ -2,7 +2,7 @@
 why it is missing), then per-question counts and shares, then responses per day."""
 from collections.abc import Iterator
 
-from .core.figure_text import format_percent
+from .core.figure_text import channel_name, format_percent
 from .core.figures import exact_value
 from .exports import Table, cell_number
 
@@ -33,9 +33,29 @@ def _figure_rows(figures: dict) -> Iterator[list]:
             yield [f"{label} 95% 置信区间", None,
                    f"{format_percent(ci[0])} – {format_percent(ci[1])}",
                    definitions.get(f"{key}_ci95", "")]
+    yield from _channel_rows(figures)
     need = figures["sample_size_needed"]
     yield ["±5% 精度所需有效问卷数", need["p50"], f"{need['p50']}（按 p = 50%）",
            definitions.get("sample_size_needed", "")]
+
+
+def _channel_rows(figures: dict) -> Iterator[list]:
+    """回收率 per channel where its issued count is known; answers from channels with no
+    issued count apart (they are not in the overall 回收率)."""
+    coverage = figures.get("channels")
+    if not coverage or not coverage["by_channel"]:
+        return
+    for row in coverage["rows"]:
+        name = channel_name(row["channel"])
+        if row["issued"] is None:
+            continue
+        yield [f"回收率（{name}）", row["return_rate"], row["shown"]["return_rate"],
+               f"回收 / 发放 = {row['returned']} / {row['issued']}"]
+    if coverage["unissued_returned"]:
+        names = "、".join(map(channel_name, coverage["unissued"]))
+        yield ["未登记发放渠道的回收份数", coverage["unissued_returned"],
+               str(coverage["unissued_returned"]),
+               f"渠道：{names}；有效 {coverage['unissued_valid']} 份；未登记发放，不计入回收率"]
 
 
 def _shown(key: str, value, figures: dict) -> str:

@@ -100,11 +100,39 @@ def _index_sums(questions) -> str:
     return _counts(_num(float(total)), sum(o.count for o in valued))
 
 
-def _ratio_texts(t) -> dict:
+# The name of answers with no channel tag (as store.dashboard.UNTAGGED_CHANNEL; the shared
+# vocabulary is moving to one labels module).
+UNTAGGED = "未标注渠道"
+
+
+def channel_name(channel: str | None) -> str:
+    return channel or UNTAGGED
+
+
+def coverage_phrase(coverage: dict) -> str:
+    """Which channels 回收率 covers, in words (beside the figure on every surface)."""
+    if not coverage["by_channel"]:
+        return ("；发放按全问卷登记（未分渠道），回收含全部渠道的回答（包括扫码等未经发放的回答），"
+                "回收率可能偏高；请按渠道登记发放")
+    covered = "、".join(map(channel_name, coverage["covered"])) or "无"
+    text = f"；仅计已登记发放的渠道：{covered}"
+    if coverage["whole_survey_issued"]:
+        text += f"（含按全问卷登记的发放 {coverage['whole_survey_issued']} 份，计入未单独登记的渠道）"
+    if coverage["unissued_returned"]:
+        names = "、".join(map(channel_name, coverage["unissued"]))
+        text += (f"；未登记发放的渠道（{names}）回收 {coverage['unissued_returned']} 份，"
+                 "另列，不计入回收率")
+    return text
+
+
+def _ratio_texts(t, figures: dict) -> dict:
+    coverage = figures["channels"]
+    phrase = coverage_phrase(coverage) if t.issued is not None else ""
     return {
-        "return_rate": "回收率 = 回收 / 发放" + _counts(t.returned, t.issued),
+        "return_rate": "回收率 = 回收 / 发放" + _counts(coverage["returned"], t.issued) + phrase,
         "valid_rate": "问卷有效率 = 有效 / 回收" + _counts(t.valid, t.returned),
-        "effective_return_rate": "有效回收率 = 有效 / 发放" + _counts(t.valid, t.issued),
+        "effective_return_rate": ("有效回收率 = 有效 / 发放" + _counts(coverage["valid"], t.issued)
+                                  + phrase),
     }
 
 
@@ -200,7 +228,7 @@ def _precision_texts(t, figures) -> dict:
 
 def definitions(t, basis, figures: dict) -> dict:
     """One sentence per figure, with the numbers and settings actually used."""
-    texts = {**_count_texts(t), **_ratio_texts(t), **_satisfaction_texts(t, basis, figures),
+    texts = {**_count_texts(t), **_ratio_texts(t, figures), **_satisfaction_texts(t, basis, figures),
              **_precision_texts(t, figures)}
     for key in figures:
         if key.endswith("_ci95"):
@@ -208,12 +236,13 @@ def definitions(t, basis, figures: dict) -> dict:
     return {key: texts[key] for key in figures if key not in _NOT_FIGURES}
 
 
-def _absent_reason(key: str, t, basis) -> str:
+def _absent_reason(key: str, t, basis, figures: dict) -> str:
     if key.startswith(("issued", "return_rate", "effective_return_rate")):
+        returned = figures["channels"]["returned"]
         if t.issued is None:
             return "未登记发放份数"
-        if t.issued and t.returned > t.issued:
-            return f"回收份数（{t.returned}）超过登记的发放份数（{t.issued}），请核对发放登记"
+        if t.issued and returned > t.issued:
+            return f"回收份数（{returned}）超过登记的发放份数（{t.issued}），请核对发放登记"
         return "发放份数为 0，无法计算"
     if key.startswith("valid_rate"):
         return "尚无回收问卷，无法计算"
@@ -236,7 +265,7 @@ def absent(t, basis, figures: dict) -> dict:
                if value is None and key not in _NOT_FIGURES]
     if figures["sample_size_needed"]["observed"] is None:
         missing.append("sample_size_needed.observed")
-    return {key: _absent_reason(key, t, basis) for key in missing}
+    return {key: _absent_reason(key, t, basis, figures) for key in missing}
 
 
 def precision_warning_text(figures: dict, spread: float) -> str:

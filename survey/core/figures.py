@@ -80,6 +80,9 @@ class SurveyTally:
     headline_question_id: int | None = None
     satisfied_levels: int = 2
     value_preset: str = "linear"
+    # 发放 per channel (None: a batch for the whole survey) and (channel, returned, valid).
+    issued_channels: tuple[tuple[str | None, int], ...] = ()
+    channel_counts: tuple[tuple[str, int, int], ...] = ()
 
 
 # Rates that carry an exact fraction in figures["exact"] (satisfaction_index on its 0–100 scale).
@@ -263,6 +266,46 @@ def _ratio(key: str, num: int, den: int | None) -> dict:
             f"{key}_ci95": _ci(wilson_interval(num, den)) if valid_den else None}
 
 
+def _channel_row(channel: str, issued: int | None, returned: int, valid: int) -> dict:
+    usable = bool(issued) and returned <= issued
+    rate = Fraction(returned, issued) if usable else None
+    return {"channel": channel, "issued": issued, "returned": returned, "valid": valid,
+            "return_rate": _rate(rate), "exact": {"return_rate": to_pair(rate)},
+            "shown": {"return_rate": format_percent(rate)}}
+
+
+def issue_coverage(t: SurveyTally) -> dict:
+    """Which answers the 回收率 sets against 发放: per channel where the issued count is known.
+
+    Batches recorded for a channel count against that channel's answers only; batches for the
+    whole survey (all batches recorded before channels were kept) against every other channel.
+    Answers from a channel with no batch at all (QR answers nobody handed out) are left out of
+    the rate and shown apart. Returns the per-channel rows, the covered and unissued channels
+    and the numerator (returned, valid) of the overall rate.
+    """
+    issued_channels = t.issued_channels or ((None, t.issued),) if t.issued is not None else ()
+    tagged = {c: n for c, n in issued_channels if c is not None}
+    whole = sum(n for c, n in issued_channels if c is None)
+    counts = {c: (r, v) for c, r, v in t.channel_counts}
+    if not counts and t.returned:
+        counts = {None: (t.returned, t.valid)}  # no breakdown given: one block of answers
+    names = sorted(set(tagged) | {c for c in counts if c is not None})
+    rows = [_channel_row(c, tagged.get(c), *counts.get(c, (0, 0))) for c in names]
+    covered = [c for c in counts if c in tagged or (whole and c not in tagged)]
+    unissued = [c for c in counts if c not in covered]
+    return {
+        "by_channel": bool(tagged),
+        "rows": rows,
+        "whole_survey_issued": whole or None,
+        "covered": sorted(c for c in covered if c is not None),
+        "unissued": sorted(c for c in unissued if c is not None),
+        "returned": sum(counts[c][0] for c in covered),
+        "valid": sum(counts[c][1] for c in covered),
+        "unissued_returned": sum(counts[c][0] for c in unissued),
+        "unissued_valid": sum(counts[c][1] for c in unissued),
+    }
+
+
 def _usable_population(t: SurveyTally) -> int | None:
     return t.population if t.population and t.population >= t.valid else None
 
@@ -281,9 +324,10 @@ def compute_figures(t: SurveyTally) -> dict:
                "form_views": t.form_views, "returned": t.returned, "valid": t.valid,
                "invalid": t.returned - t.valid}
     exact = {}
-    for ratio in (_ratio("return_rate", t.returned, t.issued),
+    coverage = issue_coverage(t)
+    for ratio in (_ratio("return_rate", coverage["returned"], t.issued),
                   _ratio("valid_rate", t.valid, t.returned),
-                  _ratio("effective_return_rate", t.valid, t.issued)):
+                  _ratio("effective_return_rate", coverage["valid"], t.issued)):
         for key, value in ratio.items():
             if key.endswith("_ci95"):
                 figures[key] = value
@@ -310,6 +354,7 @@ def compute_figures(t: SurveyTally) -> dict:
                            "headline": t.headline,
                            "headline_question_id": basis.question.question_id
                            if basis.question else None}
+    figures["channels"] = coverage
     figures["exact"] = {key: to_pair(exact[key]) for key in EXACT_KEYS}
     figures["shown"] = figure_text.shown(figures)
     figures["questions"] = [_question_figures(q, t.valid) for q in questions]
