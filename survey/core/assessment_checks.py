@@ -10,8 +10,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .exact import from_pair, round_half_up
-from .stats import PRECISION_TARGET, sample_size_needed, wilson_from_proportion
-
 from .rule_values import (
     RuleError,
     fmt_number,
@@ -21,6 +19,7 @@ from .rule_values import (
     quantize,
     to_decimal,
 )
+from .stats import PRECISION_TARGET, sample_size_needed, wilson_from_proportion
 
 if TYPE_CHECKING:
     from .assessment import Indicator

@@ -12,7 +12,6 @@ from fractions import Fraction
 from typing import ClassVar
 
 from .exact import as_fraction
-
 from .rule_values import (
     HUNDRED,
     ONE,
