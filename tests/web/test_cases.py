@@ -473,7 +473,8 @@ def test_cli_lists_cases_as_json(app, client, runner, make_survey):
     listed = json.loads(result.output)
     response_id = rows(app, "SELECT response_id FROM cases")[0][0]
     assert listed == [{"id": 1, "response_id": response_id, "status": "open",
-                       "due_date": "2020-01-06", "overdue": True, "channel": ""}]
+                       "due_date": "2020-01-06", "overdue": True, "channel": "",
+                       "due_date_provisional": False, "due_date_note": None}]
     text = runner.invoke(args=["cases", survey["token"]]).output
     assert "已逾期" in text
 
