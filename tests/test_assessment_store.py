@@ -65,9 +65,14 @@ def test_seed_total_is_the_sum_of_its_indicators(seed):
     ("总分", "reported_grand_total_differs"),           # 97 where the indicators add up to 96
     ("预算调整率", "budget_figure_differs"),            # 0.1% where the budget block gives 0%
     ("预算执行情况", "budget_total_differs"),           # 1633.2 in 附件1, 1913.2 in the text
+    ("提高人民群众生活质量", "rule_inferred_from_score"),  # 8 of 10: no written rule gives it
 ])
 def test_seed_findings_name_the_reports_inconsistencies(seed, name, code):
     assert any(f.finding.indicator == name and f.finding.code == code for f in seed.findings)
+
+
+def test_seed_still_scores_96_with_the_new_findings(seed):
+    assert seed.total == Decimal(96) and seed.grade == "优"
 
 
 def test_seed_satisfaction_has_both_printed_variants(seed):
@@ -222,3 +227,24 @@ def test_explanations_resolve_findings(seed, db):
     assert len(again.unexplained) == len(seed.unexplained) - 1
     store.explain_finding(db, seed.assessment, finding.id, finding.finding.message, "  ", None)
     assert len(build_view(db, seed.assessment).unexplained) == len(seed.unexplained)
+
+
+def test_linked_small_survey_gets_a_precision_finding_with_interval_and_sample_size(db):
+    assessment, survey, row = _linked(db, department(db))
+    answer(db, survey, 0, 38)
+    answer(db, survey, 4, 2)  # 38 of 40: 95%
+    view = build_view(db, store.get_assessment(db, assessment["id"]))
+    found = [f.finding.message for f in view.findings
+             if f.indicator_id == row["id"] and f.finding.code == "linked_sample_too_small"]
+    assert len(found) == 1
+    assert all(part in found[0] for part in ("40 份", "95.00%", "83.5%", "98.6%", "385", "139"))
+
+
+def test_linked_rate_is_scored_from_its_exact_fraction(db):
+    # 113 of 139 = 0.812949…: 81.29% and, under rate × weight, 12.19 (not 81.30% and 12.20)
+    assessment, survey, row = _linked(db, department(db))
+    tree.update_indicator(db, assessment, row["id"], {"rule": {"type": "rate_times_weight"}}, None)
+    answer(db, survey, 0, 113)
+    answer(db, survey, 4, 26)
+    score, link = _score_of(db, assessment, row["id"])
+    assert link["exact"] == [113, 139] and score == Decimal("12.19")

@@ -8,7 +8,7 @@ from survey.core.questionnaire import load_survey_template
 from survey.store import accounts, schema
 from survey.store import surveys as survey_store
 from survey.store.responses import DuplicateSubmissionError, Submission, record_response, set_validity
-from survey.store.tallies import TallyFilter, recount, survey_tally
+from survey.store.tallies import TallyFilter, recount, survey_figures, survey_tally
 
 
 @pytest.fixture
@@ -123,3 +123,20 @@ def test_survey_tokens_are_long_and_never_look_like_options():
     tokens = {survey_store.new_token() for _ in range(2000)}
     assert len(tokens) == 2000
     assert all(len(t) >= 22 and t[0].isalnum() for t in tokens)
+
+
+def test_database_before_issued_channels_is_upgraded_and_keeps_its_batches(tmp_path):
+    path = tmp_path / "old.db"
+    old = store.connect(path)
+    schema.migrations.apply(old, stop_before="m170_issued_batch_channel")
+    survey, _ = _survey(old)
+    old.execute("INSERT INTO issued_batches (survey_id, count, note, recorded_at) "
+                "VALUES (?, 100, '第一批', 'x')", [survey["id"]])
+    old.conn.close()
+
+    db = store.initialise(path)
+    rows = [tuple(r) for r in db.execute("SELECT count, note, channel FROM issued_batches")]
+    assert rows == [(100, "第一批", None)]  # a batch for the whole survey, as it always was
+    assert "m170_issued_batch_channel" in store.schema_version(db)
+    figures = survey_figures(db, survey_store.get_survey(db, survey["id"]))
+    assert figures["issued"] == 100 and figures["channels"]["whole_survey_issued"] == 100

@@ -7,7 +7,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..core.errors import DomainError
-from ..core.labels import percent
 from ..core.questionnaire import SURVEY_TEMPLATES, load_survey_template
 from ..store import StoreError, accounts
 from ..store import surveys as survey_store
@@ -95,7 +94,7 @@ def summary_command(survey_ref, as_json):
         echo_json(figures)
         return
     click.echo(f"{figures['title']}：回收 {figures['returned']} 份，有效 {figures['valid']} 份，"
-               f"满意率 {percent(figures['satisfaction_rate'])}")
+               f"满意率 {figures['shown']['satisfaction_rate']}")
     click.echo(figures["definitions"].get("satisfaction_rate", ""))
 
 

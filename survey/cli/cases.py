@@ -25,7 +25,9 @@ def cases_command(survey_ref, as_json):
     """列出问卷的差评回访整改案件。"""
     survey = find_survey(survey_ref)
     rows = [{"id": c["id"], "response_id": c["response_id"], "status": c["status"],
-             "due_date": c["due_day"], "overdue": c["overdue"], "channel": c["channel"]}
+             "due_date": c["due_day"], "overdue": c["overdue"], "channel": c["channel"],
+             "due_date_provisional": c["due_provisional"] is not None,
+             "due_date_note": c["due_provisional"]}
             for c in case_reports.survey_cases(get_db(), survey["id"])]
     if as_json:
         echo_json(rows)
@@ -34,6 +36,7 @@ def cases_command(survey_ref, as_json):
         click.echo("该问卷没有案件。")
     for r in rows:
         flag = "（已逾期）" if r["overdue"] else ""
+        flag += f"（{r['due_date_note']}）" if r["due_date_provisional"] else ""
         click.echo(f"#{r['id']}  答卷 {r['response_id']}  {STATUSES[r['status']]}  "
                    f"到期 {r['due_date']}{flag}")
 

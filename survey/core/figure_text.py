@@ -1,7 +1,9 @@
 """The wording beside every figure: how it was computed, with which settings, and why a
 figure is missing. Kept apart from figures.py so the arithmetic stays short."""
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
+from .exact import from_pair, round_half_up
 from .labels import percent
 
 VALUE_PRESET_NAMES = {"linear": "线性分值方案", "haocha": "好差评分值方案"}
@@ -14,7 +16,19 @@ _RATE_NAMES = {
     "satisfaction_rate_scale_mean": "各量表题平均满意率",
 }
 # Keys of the result that are not figures and so carry no definition.
-_NOT_FIGURES = {"survey_id", "title", "settings", "questions", "per_day", "definitions", "absent"}
+_NOT_FIGURES = {"survey_id", "title", "settings", "questions", "per_day", "definitions", "absent",
+                "exact", "shown", "channels"}
+_SHOWN_RATES = ("return_rate", "valid_rate", "effective_return_rate", "satisfaction_rate",
+                "satisfaction_rate_question", "satisfaction_rate_scale_mean")
+
+
+def shown(figures: dict) -> dict:
+    """Each rate as every surface prints it, from its exact fraction: one string per figure."""
+    exact = figures["exact"]
+    texts = {key: percent(from_pair(exact[key])) for key in _SHOWN_RATES}
+    index = from_pair(exact["satisfaction_index"])
+    texts["satisfaction_index"] = "—" if index is None else str(round_half_up(index, 2))
+    return texts
 
 
 def _points(rate: float) -> str:
@@ -73,11 +87,39 @@ def _index_sums(questions) -> str:
     return _counts(_num(float(total)), sum(o.count for o in valued))
 
 
-def _ratio_texts(t) -> dict:
+# The name of answers with no channel tag (as store.dashboard.UNTAGGED_CHANNEL; the shared
+# vocabulary is moving to one labels module).
+UNTAGGED = "未标注渠道"
+
+
+def channel_name(channel: str | None) -> str:
+    return channel or UNTAGGED
+
+
+def coverage_phrase(coverage: dict) -> str:
+    """Which channels 回收率 covers, in words (beside the figure on every surface)."""
+    if not coverage["by_channel"]:
+        return ("；发放按全问卷登记（未分渠道），回收含全部渠道的回答（包括扫码等未经发放的回答），"
+                "回收率可能偏高；请按渠道登记发放")
+    covered = "、".join(map(channel_name, coverage["covered"])) or "无"
+    text = f"；仅计已登记发放的渠道：{covered}"
+    if coverage["whole_survey_issued"]:
+        text += f"（含按全问卷登记的发放 {coverage['whole_survey_issued']} 份，计入未单独登记的渠道）"
+    if coverage["unissued_returned"]:
+        names = "、".join(map(channel_name, coverage["unissued"]))
+        text += (f"；未登记发放的渠道（{names}）回收 {coverage['unissued_returned']} 份，"
+                 "另列，不计入回收率")
+    return text
+
+
+def _ratio_texts(t, figures: dict) -> dict:
+    coverage = figures["channels"]
+    phrase = coverage_phrase(coverage) if t.issued is not None else ""
     return {
-        "return_rate": "回收率 = 回收 / 发放" + _counts(t.returned, t.issued),
+        "return_rate": "回收率 = 回收 / 发放" + _counts(coverage["returned"], t.issued) + phrase,
         "valid_rate": "问卷有效率 = 有效 / 回收" + _counts(t.valid, t.returned),
-        "effective_return_rate": "有效回收率 = 有效 / 发放" + _counts(t.valid, t.issued),
+        "effective_return_rate": ("有效回收率 = 有效 / 发放" + _counts(coverage["valid"], t.issued)
+                                  + phrase),
     }
 
 
@@ -106,7 +148,8 @@ def _question_rate_text(t, q) -> str:
 def _scale_mean_text(t, basis) -> str:
     answered = basis.answered_scale
     labels = _satisfied_labels(answered)
-    rates = " + ".join(percent(sum(o.count for o in q.options if o.satisfied) / q.answered)
+    rates = " + ".join(percent(Fraction(sum(o.count for o in q.options if o.satisfied),
+                                        q.answered))
                        for q in answered)
     listed = f" = ({rates}) / {len(answered)}" if answered else ""
     return (f"满意率 = 各量表题满意率的平均值{listed}，每题满意率 = ({'+'.join(labels)}) / "
@@ -155,13 +198,14 @@ def _ci_text(key: str, figures: dict, basis) -> str:
 
 def _precision_texts(t, figures) -> dict:
     n, need = _num(figures["n"]), figures["sample_size_needed"]
-    observed = (f"按观测满意率 {percent(figures['satisfaction_rate'])} 估算需 "
+    rate = from_pair(figures["exact"]["satisfaction_rate"])
+    observed = (f"按观测满意率 {percent(rate)} 估算需 "
                 f"{need['observed']} 份" if need["observed"] is not None else "观测满意率无法计算")
     if figures["satisfaction_rate"] in (0.0, 1.0):
         observed += "（观测值为 0 或 100% 时改用置信区间内侧的界限估算）"
     return {
         "margin_of_error": (f"误差范围 = 1.96 × √(p(1−p)/n)（95% 置信水平，正态近似），"
-                            f"p 取观测满意率 {percent(figures['satisfaction_rate'])}，"
+                            f"p 取观测满意率 {percent(rate)}，"
                             f"n = {n}{_fpc_phrase(t)}"),
         "margin_of_error_p50": f"按最保守的 p = 50% 计算的误差范围，n = {n}{_fpc_phrase(t)}",
         "sample_size_needed": (f"误差不超过 ±5 个百分点（95% 置信水平）所需的有效问卷数："
@@ -171,7 +215,7 @@ def _precision_texts(t, figures) -> dict:
 
 def definitions(t, basis, figures: dict) -> dict:
     """One sentence per figure, with the numbers and settings actually used."""
-    texts = {**_count_texts(t), **_ratio_texts(t), **_satisfaction_texts(t, basis, figures),
+    texts = {**_count_texts(t), **_ratio_texts(t, figures), **_satisfaction_texts(t, basis, figures),
              **_precision_texts(t, figures)}
     for key in figures:
         if key.endswith("_ci95"):
@@ -179,12 +223,13 @@ def definitions(t, basis, figures: dict) -> dict:
     return {key: texts[key] for key in figures if key not in _NOT_FIGURES}
 
 
-def _absent_reason(key: str, t, basis) -> str:
+def _absent_reason(key: str, t, basis, figures: dict) -> str:
     if key.startswith(("issued", "return_rate", "effective_return_rate")):
+        returned = figures["channels"]["returned"]
         if t.issued is None:
             return "未登记发放份数"
-        if t.issued and t.returned > t.issued:
-            return f"回收份数（{t.returned}）超过登记的发放份数（{t.issued}），请核对发放登记"
+        if t.issued and returned > t.issued:
+            return f"回收份数（{returned}）超过登记的发放份数（{t.issued}），请核对发放登记"
         return "发放份数为 0，无法计算"
     if key.startswith("valid_rate"):
         return "尚无回收问卷，无法计算"
@@ -207,7 +252,7 @@ def absent(t, basis, figures: dict) -> dict:
                if value is None and key not in _NOT_FIGURES]
     if figures["sample_size_needed"]["observed"] is None:
         missing.append("sample_size_needed.observed")
-    return {key: _absent_reason(key, t, basis) for key in missing}
+    return {key: _absent_reason(key, t, basis, figures) for key in missing}
 
 
 def precision_warning_text(figures: dict, spread: float) -> str:

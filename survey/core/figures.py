@@ -1,10 +1,11 @@
 """Survey figures from tallies: the single source of every count, rate and interval shown,
 exported or scored. The storage layer tallies in SQL and passes plain data in."""
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from . import figure_text
 from .errors import DomainError
+from .exact import as_fraction, from_pair, round_half_up, to_pair
 from .figure_text import SATISFIED_LEVEL_NAMES, VALUE_PRESET_NAMES
 from .labels import percent
 from .stats import (
@@ -26,6 +27,7 @@ __all__ = [
     "SurveyTally",
     "TallyError",
     "compute_figures",
+    "exact_value",
     "percent",
     "precision_warning",
 ]
@@ -79,14 +81,37 @@ class SurveyTally:
     headline_question_id: int | None = None
     satisfied_levels: int = 2
     value_preset: str = "linear"
+    # 发放 per channel (None: a batch for the whole survey) and (channel, returned, valid).
+    issued_channels: tuple[tuple[str | None, int], ...] = ()
+    channel_counts: tuple[tuple[str, int, int], ...] = ()
 
 
-def _quantize(x: float, places: int) -> float:
-    return float(Decimal(str(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+# Rates that carry an exact fraction in figures["exact"] (satisfaction_index on its 0–100 scale).
+EXACT_KEYS = ("return_rate", "valid_rate", "effective_return_rate", "satisfaction_rate",
+              "satisfaction_rate_question", "satisfaction_rate_scale_mean", "satisfaction_index")
 
 
-def _rate(x: float | None) -> float | None:
+def _quantize(x, places: int) -> float:
+    return float(round_half_up(x, places))
+
+
+def _rate(x: Fraction | float | None) -> float | None:
+    """A rate for JSON: the exact fraction rounded once to 6 places (shown figures use the
+    fraction itself, see exact_value)."""
     return None if x is None else _quantize(x, 6)
+
+
+def exact_value(figures: dict, key: str) -> Fraction | None:
+    """The exact fraction behind a rate of a survey's figures, a question or an option.
+
+    figures["exact"][key] is a [numerator, denominator] pair. An object from before exact
+    fractions were kept (an older frozen snapshot) falls back to its stored number.
+    """
+    exact = figures.get("exact") or {}
+    if key in exact:
+        return from_pair(exact[key])
+    value = figures.get(key)
+    return None if value is None else as_fraction(value)
 
 
 def _ci(interval: tuple[float, float] | None) -> list[float] | None:
@@ -136,13 +161,14 @@ def _satisfied(q: QuestionTally) -> int:
     return sum(o.count for o in q.options if o.satisfied)
 
 
-def _value_sums(questions) -> tuple[float, int]:
+def _value_sums(questions) -> tuple[Fraction, int]:
     """Total value and number of answers carrying a value (an option without one is left out)."""
     valued = [o for q in questions for o in q.options if o.value is not None]
-    return sum(o.value * o.count for o in valued), sum(o.count for o in valued)
+    return (sum((as_fraction(o.value) * o.count for o in valued), Fraction(0)),
+            sum(o.count for o in valued))
 
 
-def _mean_value(questions) -> float | None:
+def _mean_value(questions) -> Fraction | None:
     total, count = _value_sums(questions)
     return total / count if count else None
 
@@ -150,18 +176,25 @@ def _mean_value(questions) -> float | None:
 def _question_figures(q: QuestionTally, valid: int) -> dict:
     scale = q.kind == "scale"
     satisfied = _satisfied(q) if scale else None
-    rate = satisfied / q.answered if scale and q.answered else None
+    rate = Fraction(satisfied, q.answered) if scale and q.answered else None
+    index = _mean_value([q]) if scale else None
     return {
         "question_id": q.question_id, "position": q.position, "text": q.text, "kind": q.kind,
         "required": q.required, "answered": q.answered, "skipped": valid - q.answered,
         "satisfied": satisfied, "satisfaction_rate": _rate(rate),
         "satisfaction_rate_ci95": _ci(wilson_interval(satisfied, q.answered)) if scale else None,
-        "satisfaction_index": _index(_mean_value([q])) if scale else None,
-        "options": [{"option_id": o.option_id, "label": o.label, "value": o.value,
-                     "satisfied": o.satisfied, "count": o.count,
-                     "share": _rate(o.count / q.answered) if q.answered else None}
-                    for o in q.options],
+        "satisfaction_index": _index(index),
+        "exact": {"satisfaction_rate": to_pair(rate), "satisfaction_index": to_pair(index)},
+        "shown": {"satisfaction_rate": percent(rate)},
+        "options": [_option_figures(o, q.answered) for o in q.options],
     }
+
+
+def _option_figures(o: OptionTally, answered: int) -> dict:
+    share = Fraction(o.count, answered) if answered else None
+    return {"option_id": o.option_id, "label": o.label, "value": o.value,
+            "satisfied": o.satisfied, "count": o.count, "share": _rate(share),
+            "exact": {"share": to_pair(share)}, "shown": {"share": percent(share)}}
 
 
 def _headline_question(t: SurveyTally, scale: list[QuestionTally]) -> QuestionTally | None:
@@ -185,7 +218,7 @@ def _question_basis(q: QuestionTally | None) -> dict:
     n = q.answered if q else None
     satisfied = _satisfied(q) if q else None
     return {"satisfied": satisfied, "n": n,
-            "rate": satisfied / n if n else None,
+            "rate": Fraction(satisfied, n) if n else None,
             "ci": wilson_interval(satisfied, n) if n else None,
             "index": _mean_value([q]) if q else None}
 
@@ -193,9 +226,9 @@ def _question_basis(q: QuestionTally | None) -> dict:
 def _scale_mean_basis(answered: tuple[QuestionTally, ...]) -> dict:
     if not answered:
         return {"satisfied": None, "n": None, "rate": None, "ci": None, "index": None}
-    rate = sum(_satisfied(q) / q.answered for q in answered) / len(answered)
+    rate = sum((Fraction(_satisfied(q), q.answered) for q in answered), Fraction(0)) / len(answered)
     n = sum(q.answered for q in answered) / len(answered)
-    return {"satisfied": None, "n": n, "rate": rate, "ci": wilson_from_proportion(rate, n),
+    return {"satisfied": None, "n": n, "rate": rate, "ci": wilson_from_proportion(float(rate), n),
             "index": _mean_value(answered)}
 
 
@@ -217,10 +250,11 @@ def _precision(headline: dict, population: int | None) -> dict:
     n, rate = headline["n"], headline["rate"]
     observed = None
     if rate is not None:
-        observed = sample_size_needed(_planning_p(rate, headline["ci"]), PRECISION_TARGET,
+        observed = sample_size_needed(float(_planning_p(rate, headline["ci"])), PRECISION_TARGET,
                                       population)
     return {
-        "margin_of_error": _rate(margin_of_error(rate, n, population)) if rate is not None else None,
+        "margin_of_error": (_rate(margin_of_error(float(rate), n, population))
+                            if rate is not None else None),
         "margin_of_error_p50": _rate(margin_of_error(0.5, n, population)) if n else None,
         "sample_size_needed": {"p50": sample_size_needed(0.5, PRECISION_TARGET, population),
                                "observed": observed},
@@ -229,8 +263,48 @@ def _precision(headline: dict, population: int | None) -> dict:
 
 def _ratio(key: str, num: int, den: int | None) -> dict:
     valid_den = bool(den) and num <= den
-    return {key: _rate(num / den) if valid_den else None,
+    return {key: Fraction(num, den) if valid_den else None,
             f"{key}_ci95": _ci(wilson_interval(num, den)) if valid_den else None}
+
+
+def _channel_row(channel: str, issued: int | None, returned: int, valid: int) -> dict:
+    usable = bool(issued) and returned <= issued
+    rate = Fraction(returned, issued) if usable else None
+    return {"channel": channel, "issued": issued, "returned": returned, "valid": valid,
+            "return_rate": _rate(rate), "exact": {"return_rate": to_pair(rate)},
+            "shown": {"return_rate": percent(rate)}}
+
+
+def issue_coverage(t: SurveyTally) -> dict:
+    """Which answers the 回收率 sets against 发放: per channel where the issued count is known.
+
+    Batches recorded for a channel count against that channel's answers only; batches for the
+    whole survey (all batches recorded before channels were kept) against every other channel.
+    Answers from a channel with no batch at all (QR answers nobody handed out) are left out of
+    the rate and shown apart. Returns the per-channel rows, the covered and unissued channels
+    and the numerator (returned, valid) of the overall rate.
+    """
+    issued_channels = t.issued_channels or ((None, t.issued),) if t.issued is not None else ()
+    tagged = {c: n for c, n in issued_channels if c is not None}
+    whole = sum(n for c, n in issued_channels if c is None)
+    counts = {c: (r, v) for c, r, v in t.channel_counts}
+    if not counts and t.returned:
+        counts = {None: (t.returned, t.valid)}  # no breakdown given: one block of answers
+    names = sorted(set(tagged) | {c for c in counts if c is not None})
+    rows = [_channel_row(c, tagged.get(c), *counts.get(c, (0, 0))) for c in names]
+    covered = [c for c in counts if c in tagged or (whole and c not in tagged)]
+    unissued = [c for c in counts if c not in covered]
+    return {
+        "by_channel": bool(tagged),
+        "rows": rows,
+        "whole_survey_issued": whole or None,
+        "covered": sorted(c for c in covered if c is not None),
+        "unissued": sorted(c for c in unissued if c is not None),
+        "returned": sum(counts[c][0] for c in covered),
+        "valid": sum(counts[c][1] for c in covered),
+        "unissued_returned": sum(counts[c][0] for c in unissued),
+        "unissued_valid": sum(counts[c][1] for c in unissued),
+    }
 
 
 def _usable_population(t: SurveyTally) -> int | None:
@@ -250,9 +324,20 @@ def compute_figures(t: SurveyTally) -> dict:
     figures = {"survey_id": t.survey_id, "title": t.title, "issued": t.issued,
                "form_views": t.form_views, "returned": t.returned, "valid": t.valid,
                "invalid": t.returned - t.valid}
-    figures.update(_ratio("return_rate", t.returned, t.issued))
-    figures.update(_ratio("valid_rate", t.valid, t.returned))
-    figures.update(_ratio("effective_return_rate", t.valid, t.issued))
+    exact = {}
+    coverage = issue_coverage(t)
+    for ratio in (_ratio("return_rate", coverage["returned"], t.issued),
+                  _ratio("valid_rate", t.valid, t.returned),
+                  _ratio("effective_return_rate", coverage["valid"], t.issued)):
+        for key, value in ratio.items():
+            if key.endswith("_ci95"):
+                figures[key] = value
+            else:
+                exact[key], figures[key] = value, _rate(value)
+    exact.update({"satisfaction_rate": headline["rate"],
+                  "satisfaction_rate_question": on_question["rate"],
+                  "satisfaction_rate_scale_mean": on_mean["rate"],
+                  "satisfaction_index": headline["index"]})
     figures.update({
         "satisfied": headline["satisfied"],
         "satisfaction_rate": _rate(headline["rate"]),
@@ -270,6 +355,9 @@ def compute_figures(t: SurveyTally) -> dict:
                            "headline": t.headline,
                            "headline_question_id": basis.question.question_id
                            if basis.question else None}
+    figures["channels"] = coverage
+    figures["exact"] = {key: to_pair(exact[key]) for key in EXACT_KEYS}
+    figures["shown"] = figure_text.shown(figures)
     figures["questions"] = [_question_figures(q, t.valid) for q in questions]
     figures["per_day"] = [{"date": d, "returned": r, "valid": v} for d, r, v in t.per_day]
     figures["definitions"] = figure_text.definitions(t, basis, figures)

@@ -4,7 +4,9 @@ the names shown for sources, channels and statuses. Pure stdlib.
 Every page, export, chart and report formats through these functions, so a figure reads the
 same everywhere it appears."""
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from .exact import round_half_up
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 EMPTY = "—"
@@ -22,14 +24,14 @@ def number(value: Decimal) -> str:
 
 
 def percent(rate, places: int | None = 2, *, trim: bool = False) -> str:
-    """A rate as a percentage, half up: 0.95 -> '95.00%'; places=1 -> '95.0%';
+    """A rate (float, Decimal, Fraction or [numerator, denominator]) as a percentage, rounded once,
+    half up, from its exact value: Fraction(113, 139) -> '81.29%'; 0.95 -> '95.00%'; places=1 -> '95.0%';
     trim=True drops trailing zeros ('96%', '95.83%'); places=None keeps every digit
     ('98.951%'). None -> '—'."""
     if rate is None:
         return EMPTY
-    value = Decimal(str(rate)) * 100
-    if places is not None:
-        value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    # A fraction (113/139) is rounded once, exactly; x × 100 to p places is x to p + 2.
+    value = Decimal(str(rate)) * 100 if places is None else round_half_up(rate, places + 2).scaleb(2)
     return f"{number(value) if trim else value}%"
 
 

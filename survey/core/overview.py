@@ -1,8 +1,8 @@
 """The department overview: every survey with its headline figures, and the same survey
 (a `series`) across years side by side. Pure functions over already computed figures."""
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
 
+from .exact import as_fraction, round_half_up
 from .labels import china_time
 
 
@@ -33,6 +33,7 @@ def overview_rows(surveys: list[dict], figures_of: Callable) -> list[dict]:
             "returned": figures.get("returned", survey.get("returned")),
             "valid": figures.get("valid", survey.get("valid")),
             "rate": figures.get("satisfaction_rate"), "ci": figures.get("satisfaction_rate_ci95"),
+            "exact": (figures.get("exact") or {}).get("satisfaction_rate"),
             "n": figures.get("n"), "index": figures.get("satisfaction_index"),
         })
     return rows
@@ -42,8 +43,8 @@ def change_in_points(rate: float | None, before: float | None) -> str | None:
     """'+2.3' / '-0.8' percentage points, half up to one decimal; None without both rates."""
     if rate is None or before is None:
         return None
-    points = ((Decimal(str(rate)) - Decimal(str(before))) * 100).quantize(
-        Decimal("0.1"), rounding=ROUND_HALF_UP)
+    # From the exact fractions (pairs) where given: one rounding, of the difference.
+    points = round_half_up((as_fraction(rate) - as_fraction(before)) * 100, 1)
     return f"{points:+}"
 
 
@@ -61,7 +62,9 @@ def _order(row: dict) -> tuple:
 def _compared(members: list[dict]) -> list[dict]:
     out, before = [], None
     for row in members:
-        change = change_in_points(row["rate"], before["rate"]) if before else None
+        change = (change_in_points(row.get("exact") or row["rate"],
+                                   before.get("exact") or before["rate"])
+                  if before else None)
         overlap = intervals_overlap(row["ci"], before["ci"]) if before else None
         out.append({**row, "change": change, "overlap": overlap})
         before = row

@@ -179,3 +179,15 @@ def year_arrangement(calendar: WorkdayCalendar, year: int) -> tuple[list[Period]
                 found.append(Period(days[day], day, day))
         return found
     return runs(calendar.holidays), runs(calendar.workdays)
+
+
+def provisional_due(calendar: WorkdayCalendar, opened: dt.date, due: dt.date) -> str | None:
+    """Why a due date is provisional, or None: it was counted through a year the calendar has
+    no holiday arrangement for (beyond its last year only weekends are known), so it may move
+    when the State Council publishes that year's holidays."""
+    missing = [y for y in uncovered_years(calendar, opened, due) if y > max(calendar.years, default=0)]
+    if not missing:
+        return None
+    years = "、".join(f"{y} 年" for y in missing)
+    return (f"暂定：{years}的节假日安排尚未录入（日历只到 {max(calendar.years, default=0)} 年），"
+            f"只按周末计算；节假日安排更新后到期日可能顺延")

@@ -237,7 +237,7 @@ def rate_chart(rows: list[dict], font, empty: str = "暂无可比较的满意率
             error_kw={"ecolor": INK, "capsize": 4, "elinewidth": 1.1})
     ax.set_yticks(range(len(shown)), labels)
     for y, r in enumerate(shown):
-        text = "无数据" if r["rate"] is None else percent(r["rate"], 1)
+        text = "无数据" if r["rate"] is None else percent(r.get("exact") or r["rate"], 1)
         ax.text(0.01, y, text, va="center", ha="left", color="white" if r["rate"] else MUTED,
                 fontproperties=_sized(font, 8.5))
     ax.set_xlim(0, 1)

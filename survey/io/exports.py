@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ..core import labels
 from ..core.errors import DomainError
@@ -118,7 +119,8 @@ def _safe_rows(rows: Iterable[list], progress: Progress) -> Iterator[list]:
 
 
 def _csv_cell(value, percent: bool):
-    if percent and isinstance(value, float):
+    # A percent column holds exact fractions (figures.exact_value): rounded once, here.
+    if percent and isinstance(value, (float, Fraction)):
         return labels.percent(value)
     return "" if value is None else value
 
@@ -174,8 +176,10 @@ def _write_sheet(ws, table: Table, progress: Progress) -> None:
     for row in _safe_rows(table.rows, progress):
         row = [_xml_safe(v) for v in row]
         if percent:
-            row = [_styled(WriteOnlyCell(ws, value=v), number_format="0.00%")
-                   if i in percent and isinstance(v, float) else v for i, v in enumerate(row)]
+            # The cell holds the exact fraction's nearest double; the spreadsheet rounds it once.
+            row = [_styled(WriteOnlyCell(ws, value=float(v)), number_format="0.00%")
+                   if i in percent and isinstance(v, (float, Fraction)) else v
+                   for i, v in enumerate(row)]
         ws.append(row)
 
 

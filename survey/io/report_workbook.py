@@ -11,6 +11,7 @@ from openpyxl.utils import get_column_letter
 
 from ..core.assessment.budget import MONEY_PLACES
 from ..core.assessment.values import quantize
+from ..core.exact import linked_value
 from ..core.labels import percent
 
 ANNEX_HEADERS = ("一级指标", "分值", "二级指标", "三级指标", "指标值", "指标说明", "实际完成值", "分值",
@@ -81,7 +82,7 @@ def shown_actual(row) -> str:
     if row.row["actual"]:
         return row.row["actual"]
     if row.link and row.link.get("value") is not None:
-        return percent(row.link["value"], trim=True)
+        return percent(linked_value(row.link), trim=True)
     return ""
 
 

@@ -2,7 +2,8 @@
 why it is missing), then per-question counts and shares, then responses per day."""
 from collections.abc import Iterator
 
-from ..core.labels import percent
+from ..core.figures import exact_value
+from ..core.labels import channel_name, percent
 from .tables import Table, cell_number
 
 KIND_TEXT = {"scale": "量表题", "single": "单选题", "multiple": "多选题", "text": "填空题"}
@@ -26,20 +27,42 @@ def _figure_rows(figures: dict) -> Iterator[list]:
     for key, label in FIGURE_LABELS.items():
         value = figures.get(key)
         explained = definitions.get(key, "") if value is not None else absent.get(key, "")
-        yield [label, cell_number(value), _shown(key, value), explained]
+        yield [label, cell_number(value), _shown(key, value, figures), explained]
         ci = figures.get(f"{key}_ci95")
         if key in _RATES and ci:
             yield [f"{label} 95% 置信区间", None,
                    f"{percent(ci[0])} – {percent(ci[1])}",
                    definitions.get(f"{key}_ci95", "")]
+    yield from _channel_rows(figures)
     need = figures["sample_size_needed"]
     yield ["±5% 精度所需有效问卷数", need["p50"], f"{need['p50']}（按 p = 50%）",
            definitions.get("sample_size_needed", "")]
 
 
-def _shown(key: str, value) -> str:
+def _channel_rows(figures: dict) -> Iterator[list]:
+    """回收率 per channel where its issued count is known; answers from channels with no
+    issued count apart (they are not in the overall 回收率)."""
+    coverage = figures.get("channels")
+    if not coverage or not coverage["by_channel"]:
+        return
+    for row in coverage["rows"]:
+        name = channel_name(row["channel"])
+        if row["issued"] is None:
+            continue
+        yield [f"回收率（{name}）", row["return_rate"], row["shown"]["return_rate"],
+               f"回收 / 发放 = {row['returned']} / {row['issued']}"]
+    if coverage["unissued_returned"]:
+        names = "、".join(map(channel_name, coverage["unissued"]))
+        yield ["未登记发放渠道的回收份数", coverage["unissued_returned"],
+               str(coverage["unissued_returned"]),
+               f"渠道：{names}；有效 {coverage['unissued_valid']} 份；未登记发放，不计入回收率"]
+
+
+def _shown(key: str, value, figures: dict) -> str:
     if value is None:
         return "—"
+    if key in figures.get("shown", {}):
+        return figures["shown"][key]  # rounded once from the exact fraction
     return percent(value) if key in _RATES else str(cell_number(value))
 
 
@@ -48,10 +71,10 @@ def _question_rows(figures: dict) -> Iterator[list]:
         head = [q["position"], q["text"], KIND_TEXT.get(q["kind"], q["kind"])]
         for o in q["options"]:
             yield head + [o["label"], cell_number(o["value"]), "是" if o["satisfied"] else "",
-                          o["count"], o["share"]]
+                          o["count"], exact_value(o, "share")]
         yield head + ["（本题有效回答）", None, "", q["answered"], None]
         if q["kind"] == "scale":
-            yield head + ["（满意率）", None, "", q["satisfied"], q["satisfaction_rate"]]
+            yield head + ["（满意率）", None, "", q["satisfied"], exact_value(q, "satisfaction_rate")]
             yield head + ["（满意度指数）", cell_number(q["satisfaction_index"]), "", None, None]
 
 

@@ -145,15 +145,19 @@ def delete_survey(db, survey: dict, user_id: int | None) -> None:
         raise StoreError("该问卷已被其他记录（如自评表或回访工单）引用，不能删除。") from error
 
 
-def record_issued(db, survey: dict, count: int, note: str, user_id: int | None) -> int:
+def record_issued(db, survey: dict, count: int, note: str, user_id: int | None,
+                  channel: str | None = None) -> int:
+    """A batch handed out; `channel` names the channel it went through ('' for answers with
+    no channel tag), None for the whole survey (the 回收率 then covers every channel without
+    a batch of its own)."""
     if count < 1:
         raise StoreError("发放份数须为正整数")
     with write_transaction(db):
         batch_id = db.table("issued_batches").insert({
             "survey_id": survey["id"], "count": count, "note": note, "user_id": user_id,
-            "recorded_at": iso(utc_now())}).last_pk
+            "recorded_at": iso(utc_now()), "channel": channel}).last_pk
         audit(db, "issued.record", department_id=survey["department_id"], user_id=user_id,
-              subject=survey["id"], detail={"batch": batch_id, "count": count})
+              subject=survey["id"], detail={"batch": batch_id, "count": count, "channel": channel})
     return batch_id
 
 

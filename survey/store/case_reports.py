@@ -1,9 +1,11 @@
 """Reading follow-up cases: one case with its answers and history, the department's list,
 and the figures (aggregated in SQL, computed in core.cases)."""
+import datetime as dt
 import json
 from dataclasses import dataclass
 
 from ..core.cases import ACTIVE_STATUSES, STATUSES, CaseCounts, summarise_cases
+from ..core.workdays import national_calendar, provisional_due
 from .util import iso, local_day, utc_now
 
 PAGE_SIZE = 50
@@ -28,7 +30,16 @@ def _decode(row) -> dict:
     case["triggers"] = json.loads(case["triggers"])
     case["overdue"] = bool(case["overdue"])
     case["has_contact"] = bool(case["has_contact"])
+    case["due_provisional"] = due_provisional_reason(case)
     return case
+
+
+def due_provisional_reason(case: dict) -> str | None:
+    """Why the case's due date is provisional (beyond the calendar's last year), else None."""
+    if not case.get("due_day") or not case.get("opened_day"):
+        return None
+    return provisional_due(national_calendar(), dt.date.fromisoformat(case["opened_day"]),
+                           dt.date.fromisoformat(case["due_day"]))
 
 
 def get_case(db, case_id: int, department_id: int) -> dict | None:

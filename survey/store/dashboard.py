@@ -73,6 +73,7 @@ def _channel_row(channel: str, figures: dict) -> dict:
     return {"channel": channel, "label": channel_name(channel),
             "returned": figures["returned"], "valid": figures["valid"],
             "rate": figures["satisfaction_rate"], "ci": figures["satisfaction_rate_ci95"],
+            "exact": figures["exact"]["satisfaction_rate"],
             "n": figures["n"]}
 
 

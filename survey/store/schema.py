@@ -391,3 +391,17 @@ def m160_dashboard_indexes(db):
         CREATE INDEX IF NOT EXISTS screening_invalid ON screening(response_id) WHERE valid = 0;
         """
     )
+
+
+@migrations()
+def m170_issued_batch_channel(db):
+    # 发放 per channel: a batch handed out through one channel (a window, a poster's QR tag,
+    # paper). NULL is a batch for the whole survey, as every batch recorded before this was;
+    # those keep counting against every channel without a batch of its own.
+    db.executescript(
+        """
+        ALTER TABLE issued_batches ADD COLUMN channel TEXT;
+        CREATE INDEX IF NOT EXISTS issued_batches_survey_channel
+            ON issued_batches(survey_id, channel);
+        """
+    )

@@ -33,6 +33,27 @@ def issued_count(db, survey_id: int) -> int | None:
     return row[1] if row[0] else None
 
 
+def issued_by_channel(db, survey_id: int) -> tuple[tuple[str | None, int], ...]:
+    """Issued counts per channel (None: batches for the whole survey), channels in order."""
+    return tuple((r[0], r[1]) for r in db.execute(
+        "SELECT channel, sum(count) FROM issued_batches WHERE survey_id = ? GROUP BY channel "
+        "ORDER BY channel IS NOT NULL, channel", [survey_id]))
+
+
+def returned_by_channel(db, survey_id: int, flt: TallyFilter = TallyFilter()
+                        ) -> tuple[tuple[str, int, int], ...]:
+    """(channel, returned, valid) per channel under the filter."""
+    where, params = flt.where()
+    return tuple(tuple(r) for r in db.execute(
+        f"SELECT channel, sum(returned), sum(valid) FROM response_tallies WHERE survey_id = ?"
+        f"{where} GROUP BY channel ORDER BY channel", [survey_id, *params]))
+
+
+def _with_channels(db, tally: SurveyTally, survey_id: int, flt: TallyFilter) -> SurveyTally:
+    return replace(tally, issued_channels=issued_by_channel(db, survey_id),
+                   channel_counts=returned_by_channel(db, survey_id, flt))
+
+
 def survey_tally(db, survey: dict, questions: list[dict], flt: TallyFilter = TallyFilter()
                  ) -> SurveyTally:
     where, params = flt.where()
@@ -43,9 +64,9 @@ def survey_tally(db, survey: dict, questions: list[dict], flt: TallyFilter = Tal
     counts = {(q, o): c for q, o, c in db.execute(
         f"SELECT question_id, option_id, sum(count) FROM answer_tallies WHERE survey_id = ?{where}"
         " GROUP BY question_id, option_id", [sid, *params])}
-    return _tally(survey, questions, per_day, counts, issued=issued_count(db, sid),
-                  views=_form_views(db, sid, flt),
-                  population=SurveySettings.of(survey).population)
+    return _with_channels(db, _tally(survey, questions, per_day, counts,
+                                     issued=issued_count(db, sid), views=_form_views(db, sid, flt),
+                                     population=SurveySettings.of(survey).population), sid, flt)
 
 
 def _form_views(db, survey_id: int, flt: TallyFilter) -> int:
@@ -166,4 +187,4 @@ def survey_and_groups(db, survey: dict, questions: list[dict], flt: TallyFilter 
     whole = _tally(survey, questions, days, counts, issued=issued_count(db, survey["id"]),
                    views=_form_views(db, survey["id"], flt),
                    population=SurveySettings.of(survey).population)
-    return whole, groups
+    return _with_channels(db, whole, survey["id"], flt), groups

@@ -24,7 +24,8 @@ from survey.core.figures import (
 from survey.core.labels import percent as format_percent
 from survey.core.stats import margin_of_error, sample_size_needed, wilson_interval
 
-NOT_FIGURES = {"survey_id", "title", "settings", "questions", "per_day", "definitions", "absent"}
+NOT_FIGURES = {"survey_id", "title", "settings", "questions", "per_day", "definitions", "absent",
+               "exact", "shown", "channels"}
 CORE = Path(figures_module.__file__).parent
 
 

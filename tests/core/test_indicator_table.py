@@ -87,7 +87,9 @@ def test_seed_inconsistencies_are_named(seed_result, name, code, fragments):
 
 def test_seed_has_no_spurious_findings(seed_result):
     allowed = {"绩效指标合理性", "结转结余率", "部门绩效评价完成率", "群众满意度", "预算执行率", "效益指标",
-               "总分"}
+               "总分",
+               # issue 13: scores no written rule explains, and a survey too small to tell
+               "提高人民群众生活质量", "长效管理制度"}
     assert {f.indicator for f in seed_result.findings} == allowed
     codes = {f.code for f in seed_result.findings}
     assert not {"child_weights", "level1_weights", "rule_error", "missing_rule"} & codes
@@ -105,7 +107,26 @@ def test_seed_deductions_count_whole_points(seed_result):
 def test_seed_survey_backed_indicator_keeps_its_sample(seed_result):
     quality = next(i.indicator for i in seed_result.indicators if i.indicator.name == "提高人民群众生活质量")
     assert quality.linked_figure["n"] == 40 and quality.linked_figure["satisfied"] == 38
-    assert quality.rule == {"type": "qualitative", "tier": "achieved", "fraction": 0.8}
+    assert quality.rule == {"type": "qualitative", "tier": "achieved", "fraction": 0.8,
+                            "from_score": True}
+
+
+@pytest.mark.parametrize("name, code, fragments", [
+    # 38 of 40 = 95% scored 8 of 10: the rule was read back from the score, so it explains nothing
+    ("提高人民群众生活质量", "rule_inferred_from_score", ("填报得分 8", "80%", "40 人", "38 人", "95.00%")),
+    # and 40 answers cannot tell 83.5% from 98.6%; ±5% needs about 385
+    ("提高人民群众生活质量", "linked_sample_too_small", ("40 份", "83.5%", "98.6%", "385")),
+    # 9 of 10 on a qualitative indicator, with no reason for the missing point
+    ("长效管理制度", "rule_inferred_from_score", ("填报得分 9", "90%")),
+])
+def test_seed_scores_no_written_rule_explains_are_named(seed_result, name, code, fragments):
+    assert found(seed_result, name, code, *fragments), findings_for(seed_result, name)
+
+
+def test_seed_still_scores_96_with_the_new_findings(seed_result):
+    assert seed_result.total == D(96) and seed_result.grade == "优"
+    assert not {f.indicator for f in seed_result.findings if f.code == "rule_inferred_from_score"} & {
+        "年度履职目标相关性", "工作任务科学性"}  # full marks read back as 达成预期: the stated rule's top
 
 
 def test_assess_table_is_what_the_cli_prints(seed_result):
@@ -132,7 +153,8 @@ def test_parse_target(target, expected):
     ("quantitative_max", "≤10%", None, {"type": "proportional", "target": 0.1, "direction": "<="}),
     ("quantitative_min", "合理", None, None),
     ("survey_satisfaction", "", None, {"type": "proportional", "target": 0.9, "direction": ">="}),
-    ("qualitative", "健全", "7", {"type": "qualitative", "tier": "partial", "fraction": 0.7}),
+    ("qualitative", "健全", "7", {"type": "qualitative", "tier": "partial", "fraction": 0.7,
+                                         "from_score": True}),
     ("qualitative", "健全", "12", None),
     ("qualitative", "健全", None, None),
     ("deduction_per_point", "≤5%", None,
@@ -161,7 +183,8 @@ def test_simple_form():
     assert [root.key for root in roots] == ["1", "2", "3", "4"]
     result = evaluate(roots)
     assert [level.score for level in result.levels] == [D("9.60"), D("45.00"), D("27.00"), D("9.44")]
-    assert result.findings == []
+    # 27 of 30 on a qualitative indicator with no rule given: read back from the score, named
+    assert [(f.indicator, f.code) for f in result.findings] == [("制度健全", "rule_inferred_from_score")]
 
 
 @pytest.mark.parametrize("text, fragment", [

@@ -150,3 +150,15 @@ def test_core_stays_pure(module):
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             imported.add(node.module.split(".")[0])
     assert not imported & {"flask", "sqlite_utils", "sqlite3", "chinese_calendar", "survey"}
+
+
+def test_due_date_beyond_the_calendars_last_year_is_provisional():
+    from survey.core.workdays import national_calendar, provisional_due
+    calendar = national_calendar()
+    last = max(calendar.years)
+    opened = dt.date(last, 12, 31)
+    due = add_working_days(calendar, opened, 1)
+    assert due == dt.date(last + 1, 1, 1)  # New Year's Day, counted as a working day: weekends only
+    reason = provisional_due(calendar, opened, due)
+    assert reason and f"{last + 1} 年" in reason and "只按周末计算" in reason
+    assert provisional_due(calendar, dt.date(last, 3, 1), dt.date(last, 3, 8)) is None

@@ -473,7 +473,8 @@ def test_cli_lists_cases_as_json(app, client, runner, make_survey):
     listed = json.loads(result.output)
     response_id = rows(app, "SELECT response_id FROM cases")[0][0]
     assert listed == [{"id": 1, "response_id": response_id, "status": "open",
-                       "due_date": "2020-01-06", "overdue": True, "channel": ""}]
+                       "due_date": "2020-01-06", "overdue": True, "channel": "",
+                       "due_date_provisional": False, "due_date_note": None}]
     text = runner.invoke(args=["cases", survey["token"]]).output
     assert "已逾期" in text
 
@@ -481,3 +482,28 @@ def test_cli_lists_cases_as_json(app, client, runner, make_survey):
 def test_cli_unknown_survey_fails_in_chinese(runner):
     result = runner.invoke(args=["cases", "nope", "--json"])
     assert result.exit_code != 0 and "找不到问卷" in result.output
+
+
+# --- due dates beyond the calendar (issue 13) --------------------------------------------------
+
+def test_due_date_beyond_the_calendar_is_marked_provisional_in_the_list_and_json(
+        app, client, auth, runner, make_survey):
+    survey = make_survey()
+    # 2026-12-31 + 5 working days runs into 2027, for which no holidays are in the data yet
+    store_response(app, survey, VERY, when=dt.datetime.fromisoformat("2026-12-31T10:00:00+08:00"))
+    auth.login("alice")
+    html = client.get("/staff/cases", query_string={"status": "all"}).get_data(as_text=True)
+    assert "data-provisional" in html and "2027 年的节假日安排尚未录入" in html
+    result = runner.invoke(args=["cases", str(survey["id"]), "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    assert listed[0]["due_date_provisional"] is True
+    assert "只按周末计算" in listed[0]["due_date_note"]
+
+
+def test_due_date_inside_the_calendar_is_not_provisional(app, runner, make_survey):
+    survey = make_survey()
+    store_response(app, survey, VERY, when=dt.datetime.fromisoformat("2024-03-08T10:00:00+08:00"))
+    result = runner.invoke(args=["cases", str(survey["id"]), "--json"])
+    listed = json.loads(result.output)
+    assert listed[0]["due_date_provisional"] is False and listed[0]["due_date_note"] is None

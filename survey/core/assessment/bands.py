@@ -5,10 +5,13 @@ Import them from survey.core.rules; this module only keeps rules.py short.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from fractions import Fraction
 from typing import ClassVar
 
+from ..exact import as_fraction
 from ..labels import percent
 from .values import (
     HUNDRED,
@@ -85,16 +88,25 @@ class DeductionPerPointRule(Rule):
         }[self.direction]
         return f"{within}扣分值的 {per_point}（{self.FRACTIONS[self.fraction]}），扣完为止"
 
-    def points_beyond(self, rate: Decimal) -> Decimal:
-        """Percentage points outside the allowance (0 when within it)."""
+    def points_beyond(self, rate: Decimal | Fraction) -> Decimal | Fraction:
+        """Percentage points outside the allowance (0 when within it); exact for a fraction."""
+        if isinstance(rate, Fraction):
+            allowance = as_fraction(self.allowance)
+            gap = {"<=": rate - allowance, ">=": allowance - rate,
+                   "abs": abs(rate) - allowance}[self.direction]
+            return max(Fraction(0), gap * 100)
         gap = {
             "<=": rate - self.allowance, ">=": self.allowance - rate, "abs": abs(rate) - self.allowance,
         }[self.direction]
         return max(ZERO, gap * HUNDRED)
 
-    def counted_points(self, beyond: Decimal) -> Decimal:
+    def counted_points(self, beyond: Decimal | Fraction) -> Decimal | Fraction:
         rounding = self._ROUNDING[self.fraction]
-        return beyond if rounding is None else beyond.to_integral_value(rounding=rounding)
+        if rounding is None:
+            return beyond
+        if isinstance(beyond, Fraction):
+            return Decimal(math.floor(beyond) if rounding == ROUND_FLOOR else math.ceil(beyond))
+        return beyond.to_integral_value(rounding=rounding)
 
     def score(self, weight, actual) -> Score:
         weight = parse_weight(weight)
@@ -103,7 +115,8 @@ class DeductionPerPointRule(Rule):
         if beyond == ZERO:
             return full_marks(weight, f"实际值 {percent(rate)} 在允许范围（{self._range()}）内")
         counted = self.counted_points(beyond)
-        value = max(ZERO, weight - counted * self.per_point * weight)
+        exact_weight = as_fraction(weight)
+        value = max(ZERO, exact_weight - as_fraction(counted) * as_fraction(self.per_point) * exact_weight)
         formula = (
             f"{fmt_number(weight)} − {fmt_number(counted)} × {percent(self.per_point, None, trim=True)} × "
             f"{fmt_number(weight)} = {fmt_score(value)}"

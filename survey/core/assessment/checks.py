@@ -6,9 +6,11 @@ should report such mismatches, not silently 'correct' them").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from ..exact import from_pair, round_half_up
 from ..labels import percent
+from ..stats import PRECISION_TARGET, sample_size_needed, wilson_from_proportion
 from .indicator import Indicator
 from .values import RuleError, fmt_number, fmt_score, parse_actual, quantize, to_decimal
 
@@ -128,14 +130,15 @@ def linked_figure(indicator: Indicator) -> list[Finding]:
         return []
     try:
         actual = parse_actual(indicator.actual)
-        value = to_decimal(figure["value"], "关联问卷数值")
-    except RuleError:
+        value = (from_pair(figure["exact"]) if figure.get("exact") is not None
+                 else to_decimal(figure["value"], "关联问卷数值"))
+    except (RuleError, TypeError, ValueError, ZeroDivisionError):
         return [_finding(indicator, "linked_figure_differs", "实际完成值或关联问卷数值无法读取")]
     if isinstance(actual, str):
         return []
-    # Compare at the precision the actual was written with (whole percent at least): "96%" matches 0.9583.
-    places = Decimal(1).scaleb(min(actual.as_tuple().exponent, -2))
-    if value.quantize(places, rounding=ROUND_HALF_UP) == actual:
+    # Compare at the precision the actual was written with (whole percent at least): "96%"
+    # matches 0.9583; the linked value is rounded once, from its exact fraction.
+    if round_half_up(value, -min(actual.as_tuple().exponent, -2)) == actual:
         return []
     sample = f"，样本 {figure['n']} 份" if figure.get("n") is not None else ""
     return [_finding(
@@ -202,3 +205,90 @@ def reported_grand_total(levels, total: Decimal) -> list[Finding]:
         return []
     return [Finding("总分", "reported_grand_total_differs",
                     f"报告总分 {fmt_number(reported)} 与各指标得分合计 {fmt_score(total)} 不一致")]
+
+
+def unexplained_rule(indicator: Indicator) -> list[Finding]:
+    """A score no written rule explains: its rule's fraction was read back from the entered
+    score (so the two can never disagree), and either the indicator has a measured figure
+    (a survey) that no rule turns into that score, or the score is below full marks with no
+    stated reason. Full marks read back as 达成预期 is the stated qualitative rule's own top,
+    so it is not named. A score with no rule at all is missing_rule."""
+    rule = indicator.rule
+    if not isinstance(rule, dict) or not rule.get("from_score"):
+        return []
+    measured = bool(indicator.linked_figure and indicator.linked_figure.get("n"))
+    try:
+        partial = to_decimal(rule.get("fraction", 1), "比例") < 1
+    except RuleError:
+        partial = True
+    if not (measured or partial):
+        return []
+    entered = "" if indicator.score is None else f"填报得分 {fmt_number(indicator.score)} "
+    sample = _sample_phrase(indicator.linked_figure)
+    return [_finding(
+        indicator, "rule_inferred_from_score",
+        f"评分规则由{entered}反推（按分值的 {fmt_number(to_decimal(rule.get('fraction', 0), '比例') * 100)}% "
+        f"计分），并非写明的评分规则，得分无法核对{sample}；请写明评分规则（如分档计分）",
+    )]
+
+
+def _sample_phrase(figure: dict | None) -> str:
+    if not figure or figure.get("n") in (None, 0):
+        return ""
+    rate = _linked_exact(figure)
+    shown = "" if rate is None else f"（{_percent(rate)}）"
+    satisfied = figure.get("satisfied")
+    if satisfied is not None:
+        return f"：调查 {figure['n']} 人，{satisfied} 人满意{shown}，未写明该结果对应多少分"
+    return f"：关联问卷样本 {figure['n']} 份{shown}，未写明该结果对应多少分"
+
+
+def _linked_exact(figure: dict):
+    try:
+        if figure.get("exact") is not None:
+            return from_pair(figure["exact"])
+        return None if figure.get("value") is None else to_decimal(figure["value"], "关联问卷数值")
+    except (RuleError, TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _percent(rate, places: int = 2) -> str:
+    return f"{round_half_up(rate, places + 2).scaleb(2)}%"
+
+
+def _rule_target(rule) -> float | None:
+    """The proportion a rule is judged at (its target), for the sample size it needs."""
+    if isinstance(rule, dict) and rule.get("type") == "proportional":
+        try:
+            target = float(to_decimal(rule.get("target"), "指标值"))
+        except RuleError:
+            return None
+        return target if 0 < target < 1 else None
+    return None
+
+
+def linked_precision(indicator: Indicator) -> list[Finding]:
+    """A survey figure too imprecise for the stated precision (±5 points at 95% confidence):
+    its interval, and the number of answers needed."""
+    figure = indicator.linked_figure
+    if not figure or figure.get("source", "survey") != "survey" or not figure.get("n"):
+        return []
+    rate = _linked_exact(figure)
+    n = figure["n"]
+    if rate is None or not 0 <= rate <= 1 or not isinstance(n, (int, float)) or n <= 0:
+        return []
+    interval = wilson_from_proportion(float(rate), n)
+    if interval is None or (interval[1] - interval[0]) / 2 <= PRECISION_TARGET:
+        return []
+    low, high = interval
+    need = f"按 p = 50% 需约 {sample_size_needed(0.5, PRECISION_TARGET)} 份"
+    target = _rule_target(indicator.rule)
+    if target is not None:
+        need += (f"，按指标值 {fmt_number(Decimal(str(target)) * 100)}% 估算需约 "
+                 f"{sample_size_needed(target, PRECISION_TARGET)} 份")
+    return [_finding(
+        indicator, "linked_sample_too_small",
+        f"关联问卷样本仅 {n} 份：{_percent(rate)} 的 95% 置信区间为 {_percent(low, 1)}–{_percent(high, 1)}，"
+        f"误差超过 ±{fmt_number(Decimal(str(PRECISION_TARGET)) * 100)} 个百分点，无法区分 {_percent(low, 1)} 与 "
+        f"{_percent(high, 1)}；达到 ±5% 精度（95% 置信水平）{need}",
+    )]

@@ -86,7 +86,10 @@ def _qualitative_rule(weight: Decimal, score: Decimal | None) -> dict | None:
         return None
     fraction = score / weight
     tier = tier_for_fraction(fraction)
-    return None if tier is None else {"type": "qualitative", "tier": tier, "fraction": json_number(fraction)}
+    # Read back from the entered score, so it can never disagree with it: marked, and named
+    # by a finding (assessment_checks.unexplained_rule).
+    return None if tier is None else {"type": "qualitative", "tier": tier,
+                                      "fraction": json_number(fraction), "from_score": True}
 
 
 def _deduction_rule(name: str, parsed: tuple[str, Decimal] | None) -> dict | None:
@@ -146,7 +149,8 @@ def _seed_leaf(row: dict, line: int) -> Indicator:
     if match := _SURVEY_BACKED.search(note):
         satisfied, n = int(match.group(1)), int(match.group(2))
         leaf.linked_figure = {"figure": "satisfaction_rate", "satisfied": satisfied, "n": n,
-                              "value": float(Decimal(satisfied) / n) if n else None}
+                              "value": float(Decimal(satisfied) / n) if n else None,
+                              "exact": [satisfied, n] if n else None}
     return leaf
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import ClassVar
 
+from ..exact import as_fraction
 from ..labels import percent
 from .bands import Band, BandsRule, DeductionPerPointRule, bands_from_json
 from .values import (
@@ -92,17 +94,19 @@ class ProportionalRule(Rule):
         weight = parse_weight(weight)
         rate = numeric_actual(actual, RULE_TYPES[self.type])
         target, shown = self.target, (percent(rate), percent(self.target))
+        # Exact arithmetic on fractions; the score is rounded once, in make_score.
+        exact_weight, exact_rate, exact_target = map(as_fraction, (weight, rate, target))
         if self.direction == ">=":
             if rate >= target:
                 return full_marks(weight, f"实际值 {shown[0]} ≥ 指标值 {shown[1]}")
-            value = max(ZERO, weight * rate / target)
+            value = max(ZERO, exact_weight * exact_rate / exact_target)
             return make_score(value, f"{fmt_number(weight)} × {shown[0]} / {shown[1]} = {fmt_score(value)}")
         if rate <= target:
             return full_marks(weight, f"实际值 {shown[0]} ≤ 指标值 {shown[1]}")
         if self.over_form == "ratio":
-            value = weight * target / rate
+            value = exact_weight * exact_target / exact_rate
             return make_score(value, f"{fmt_number(weight)} × {shown[1]} / {shown[0]} = {fmt_score(value)}")
-        value = max(ZERO, weight * (2 * target - rate) / target)
+        value = max(ZERO, exact_weight * (2 * exact_target - exact_rate) / exact_target)
         floor = "（不低于 0）" if value == ZERO else ""
         formula = f"{fmt_number(weight)} × (2 × {shown[1]} − {shown[0]}) / {shown[1]}"
         return make_score(value, f"{formula} = {fmt_score(value)}{floor}")
@@ -125,7 +129,7 @@ class RateTimesWeightRule(Rule):
         rate = numeric_actual(actual, RULE_TYPES[self.type])
         held = min(max(rate, ZERO), ONE)
         note = "" if held == rate else f"完成率 {percent(rate)} 按 {percent(held, None, trim=True)} 计；"
-        value = weight * held
+        value = as_fraction(weight) * as_fraction(held)
         return make_score(value, f"{note}{fmt_number(weight)} × {percent(held)} = {fmt_score(value)}")
 
 
@@ -157,6 +161,7 @@ class QualitativeRule(Rule):
 
     tier: str
     fraction: Decimal
+    from_score: bool = False  # the fraction was read back from an entered score, not stated
     type: ClassVar[str] = "qualitative"
 
     def __post_init__(self):
@@ -170,19 +175,25 @@ class QualitativeRule(Rule):
             )
 
     def to_json(self) -> dict:
-        return {"type": self.type, "tier": self.tier, "fraction": json_number(self.fraction)}
+        data = {"type": self.type, "tier": self.tier, "fraction": json_number(self.fraction)}
+        if self.from_score:
+            data["from_score"] = True
+        return data
 
     def describe(self) -> str:
         label = TIERS[self.tier][0]
-        return (
+        text = (
             "定性指标分三档：达成预期得分值的 80%（含）–100%，部分达成并具有一定效果 60%（含）–80%，"
             f"未达成且效果较差 0–60%；本项评定为“{label}”，按分值的 "
             f"{percent(self.fraction, None, trim=True)} 计分"
         )
+        if self.from_score:
+            text += "（该比例由填报得分反推，并非写明的评分依据）"
+        return text
 
     def score(self, weight, actual) -> Score:
         weight = parse_weight(weight)
-        shown = percent(actual) if isinstance(actual, Decimal) else (actual or "未填写")
+        shown = percent(actual) if isinstance(actual, (Decimal, Fraction)) else (actual or "未填写")
         value = weight * self.fraction
         label = TIERS[self.tier][0]
         return make_score(
@@ -220,10 +231,13 @@ def _deduction_from_json(data: dict) -> Rule:
 
 def _qualitative_from_json(data: dict) -> Rule:
     name = RULE_TYPES["qualitative"]
-    check_keys(data, name, {"tier", "fraction"}, set())
+    check_keys(data, name, {"tier", "fraction"}, {"from_score"})
     labels = {tier: label for tier, (label, _, _) in TIERS.items()}
     tier = param_choice(data, "tier", labels, name, "")
-    return QualitativeRule(tier, param_number(data, "fraction", name))
+    from_score = data.get("from_score", False)
+    if not isinstance(from_score, bool):
+        raise RuleError(f"评分规则“{name}”的参数 from_score 只能是 true 或 false")
+    return QualitativeRule(tier, param_number(data, "fraction", name), from_score)
 
 
 _READERS = {

@@ -2,7 +2,9 @@
 budget paragraph, one paragraph per indicator and the survey sentences. No figure here is
 typed by hand: each comes from the same view as the tables, so text and tables agree."""
 from decimal import Decimal
+from fractions import Fraction
 
+from ..exact import linked_value
 from ..labels import percent
 from .budget import fmt_money
 from .values import fmt_number, quantize
@@ -56,7 +58,9 @@ def survey_sentence(row) -> str:
     counts.append(f"回收问卷 {link['returned']} 份" if counts else f"共回收问卷 {link['returned']} 份")
     counts.append(f"其中有效问卷 {link['valid']} 份")
     if link.get("valid_rate") is not None:
-        counts.append(f"问卷有效率 {percent(link['valid_rate'], trim=True)}")
+        valid_rate = (Fraction(link["valid"], link["returned"]) if link.get("returned")
+                      else link["valid_rate"])
+        counts.append(f"问卷有效率 {percent(valid_rate, trim=True)}")
     text = f"{row.row['name']}问卷{'，'.join(counts)}。"
     if link["value"] is None:
         return text + "暂无有效回答，无法统计。"
@@ -64,13 +68,13 @@ def survey_sentence(row) -> str:
     if link.get("ci95"):
         low, high = link["ci95"]
         interval = f"（95% 置信区间 {percent(low, 1)}–{percent(high, 1)}）"
-    return (text + f"据统计{row.row['name']}为 {percent(link['value'], trim=True)}{interval}，根据评分规则，"
+    return (text + f"据统计{row.row['name']}为 {percent(linked_value(link), trim=True)}{interval}，根据评分规则，"
             f"该指标得 {points(row.score)} 分。")
 
 
 def indicator_sentence(i: int, row) -> str:
     target = row.row["target"]
-    actual = row.row["actual"] or (percent(row.link["value"], trim=True) if row.link else "")
+    actual = row.row["actual"] or (percent(linked_value(row.link), trim=True) if row.link else "")
     facts = f"，指标值 {_target(row)}" if target else ""
     facts += f"，实际完成值 {actual}" if actual else ""
     text = f"{_circled(i)}{row.row['name']}{facts}，指标 {points(_weight(row))} 分，得 {points(row.score)} 分。"

@@ -15,6 +15,7 @@ from decimal import Decimal
 from importlib import resources
 
 from ..errors import DomainError
+from ..exact import from_pair
 from . import checks as checks
 from .checks import Finding
 from .indicator import Indicator
@@ -167,8 +168,10 @@ def _actual(indicator: Indicator):
         return indicator.actual
     figure = indicator.linked_figure or {}
     try:
+        if figure.get("exact") is not None:
+            return from_pair(figure["exact"])  # the exact fraction, rounded only when scored
         return None if figure.get("value") is None else to_decimal(figure["value"], "关联问卷数值")
-    except RuleError:
+    except (RuleError, TypeError, ValueError, ZeroDivisionError):
         return None  # reported by checks.linked_figure when an actual is written
 
 
@@ -201,7 +204,7 @@ def _evaluate(indicator: Indicator, out: list[IndicatorResult], findings: list[F
     findings += checks.reported_versions(indicator) + checks.linked_figure(indicator)
     if not indicator.children:
         score, explanation, leaf_findings = _score_leaf(indicator)
-        findings += leaf_findings
+        findings += leaf_findings + checks.unexplained_rule(indicator) + checks.linked_precision(indicator)
         out.append(IndicatorResult(indicator, score, explanation))
         return score
     result = IndicatorResult(indicator, None, "")

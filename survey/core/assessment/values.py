@@ -1,17 +1,21 @@
 """The base of the scoring rules and the values they read and show, in Chinese.
 
-Rates are fractions (0.95); a percent string ("95%", "（100%）") is read as its fraction.
-Every score is a Decimal rounded to two places with ROUND_HALF_UP.
+Rates are fractions (0.95); a percent string ("95%", "（100%）") is read as its fraction, and a
+rate linked from a survey arrives as its exact fraction (fractions.Fraction, e.g. 113/139).
+Rules compute on exact fractions; every score is a Decimal rounded once to two places, half up
+(exact.round_half_up).
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import ClassVar
 
 from ..errors import DomainError
-from ..labels import number as fmt_number  # the one number format
+from ..exact import round_half_up
+from ..labels import number
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -62,8 +66,8 @@ class Rule(ABC):
     def score(self, weight, actual) -> Score: ...
 
 
-def quantize(value: Decimal) -> Decimal:
-    return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+def quantize(value: Decimal | Fraction) -> Decimal:
+    return round_half_up(value, 2)
 
 
 def make_score(value: Decimal, explanation: str) -> Score:
@@ -109,10 +113,13 @@ def _unwrap(text: str) -> str:
     return text
 
 
-def parse_actual(value) -> Decimal | str:
-    """An actual as a rate (Decimal fraction) or, for qualitative indicators, the word itself."""
+def parse_actual(value) -> Decimal | Fraction | str:
+    """An actual as a rate (Decimal fraction, or the exact Fraction of a linked survey figure)
+    or, for qualitative indicators, the word itself."""
     if value is None:
         raise RuleError("缺少实际完成值")
+    if isinstance(value, Fraction):
+        return value
     if not isinstance(value, str):
         return to_decimal(value, "实际完成值")
     text = _unwrap(value.replace("％", "%"))
@@ -134,14 +141,28 @@ def parse_weight(value) -> Decimal:
     return weight
 
 
-def numeric_actual(actual, rule_name: str) -> Decimal:
-    value = actual if isinstance(actual, Decimal) else parse_actual(actual)
+def numeric_actual(actual, rule_name: str) -> Decimal | Fraction:
+    value = actual if isinstance(actual, (Decimal, Fraction)) else parse_actual(actual)
     if isinstance(value, str):
         raise RuleError(f"实际完成值“{value}”不是数值，不能按“{rule_name}”计分")
-    return to_decimal(value, "实际完成值")
+    return value if isinstance(value, Fraction) else to_decimal(value, "实际完成值")
 
 
-def fmt_score(value: Decimal) -> str:
+def fmt_number(value: Decimal | Fraction) -> str:
+    """A number as written by a person: 15, 14.4, 0.86 (no exponent, no trailing zeros).
+
+    A fraction with no finite decimal form is shown to two places."""
+    if isinstance(value, Fraction):
+        value = _finite_decimal(value)
+    return number(value)
+
+
+def _finite_decimal(value: Fraction) -> Decimal:
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return exact if Fraction(exact) == value else quantize(value)
+
+
+def fmt_score(value: Decimal | Fraction) -> str:
     return str(quantize(value))
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
+from ..exact import linked_value, round_half_up, to_pair
+from ..figures import exact_value
 from ..labels import percent
 from .budget import BUDGET_KEY, BudgetSummary, reported_totals
 from .checks import Finding
@@ -77,12 +80,16 @@ def _rate(value) -> Decimal | None:
 
 
 def survey_link(figures: dict, figure: str, at: str) -> dict:
-    """What an indicator keeps of a survey's figures: the value (4 places) and its sample."""
-    value = figures.get(figure)
-    if figure == "satisfaction_index" and value is not None:
-        value = Decimal(str(value)) / 100
+    """What an indicator keeps of a survey's figures: the exact value ("exact", a
+    [numerator, denominator] pair, which scoring and every display use), the same rounded once
+    to 4 places ("value", for reading by eye) and its sample."""
+    exact = exact_value(figures, figure)
+    if figure == "satisfaction_index" and exact is not None:
+        exact = exact / 100
     link = {"source": "survey", "survey_id": figures["survey_id"], "survey_title": figures["title"],
-            "figure": figure, "label": SURVEY_FIGURES[figure], "value": _float(_rate(value)),
+            "figure": figure, "label": SURVEY_FIGURES[figure],
+            "value": None if exact is None else float(round_half_up(exact, 4)),
+            "exact": to_pair(exact),
             "ci95": figures.get(f"{figure}_ci95"), "at": at,
             "definition": figures.get("definitions", {}).get(figure, "")}
     link.update({key: figures.get(key) for key in _COUNTS})
@@ -92,7 +99,18 @@ def survey_link(figures: dict, figure: str, at: str) -> dict:
 def budget_link(summary: BudgetSummary, figure: str) -> dict:
     value = summary.execution_rate if figure == "budget_execution_rate" else summary.adjustment_rate
     return {"source": "budget", "figure": figure, "label": BUDGET_FIGURES[figure],
-            "value": _float(value), "n": None}
+            "value": _float(value), "exact": to_pair(_budget_exact(summary, figure)), "n": None}
+
+
+def _budget_exact(summary: BudgetSummary, figure: str) -> Fraction | None:
+    """The budget rate as an exact fraction of the amounts (scored before any rounding)."""
+    if figure == "budget_execution_rate":
+        if not summary.full_year or summary.executed is None:
+            return None
+        return Fraction(summary.executed) / Fraction(summary.full_year)
+    if not summary.initial:
+        return None
+    return (Fraction(summary.full_year) - Fraction(summary.initial)) / Fraction(summary.initial)
 
 
 def _float(value: Decimal | None) -> float | None:
@@ -222,11 +240,11 @@ def link_text(link: dict | None) -> str:
     if not link:
         return ""
     if link["source"] == "budget":
-        shown = "尚未填写预算执行情况" if link["value"] is None else percent(link["value"])
+        shown = "尚未填写预算执行情况" if link["value"] is None else percent(linked_value(link))
         return f"取自预算执行情况表：{link['label']} {shown}"
     if link["value"] is None:
         return f"关联问卷“{link['survey_title']}”的{link['label']}：暂无有效回答"
-    parts = [f"关联问卷“{link['survey_title']}”的{link['label']} {percent(link['value'])}"]
+    parts = [f"关联问卷“{link['survey_title']}”的{link['label']} {percent(linked_value(link))}"]
     if link.get("n") is not None:
         parts.append(f"样本 {link['n']} 份")
     if link.get("ci95"):

@@ -206,6 +206,20 @@ class IssuedForm(ChineseForm):
         invalid_value_message="请输入整数")
     note = StringField("备注（如批次、发放地点）", filters=[clean_text], validators=[
         Length(max=NOTE_MAX, message=f"备注最多 {NOTE_MAX} 字")])
+    channel = SelectField("发放渠道", choices=[], validate_choice=True)
+
+    WHOLE_SURVEY = "*"
+
+    def set_channels(self, names: list[str]) -> None:
+        """Choices: a tagged channel, answers with no tag, or the whole survey (not split)."""
+        self.channel.choices = [(name, name) for name in names] + [
+            ("", "未标注渠道（纸质录入、未带渠道标签的链接）"),
+            (self.WHOLE_SURVEY, "全问卷（不分渠道，回收率将计入所有未单独登记的渠道）")]
+        if self.channel.data is None:
+            self.channel.data = names[0] if names else ""
+
+    def channel_value(self) -> str | None:
+        return None if self.channel.data == self.WHOLE_SURVEY else self.channel.data
 
 
 class DeleteSurveyForm(ChineseForm):

@@ -247,8 +247,10 @@ def issued(survey_id):
     survey = scoped_survey(survey_id)
     db = get_db()
     form = IssuedForm()
+    form.set_channels(store.saved_channel_names(db, survey_id))
     if form.validate_on_submit():
-        store.record_issued(db, survey, form.count.data, form.note.data or "", _user_id())
+        store.record_issued(db, survey, form.count.data, form.note.data or "", _user_id(),
+                            channel=form.channel_value())
         flash(f"已登记发放 {form.count.data} 份。")
         return redirect(url_for("staff.issued", survey_id=survey_id), 303)
     returned, _ = store.response_counts(db, survey_id)

@@ -227,7 +227,8 @@ def overview_chart(fmt):
                   if g_["series"] == name), None)
     if group is None:
         abort(404)
-    bars = [{"label": m["label"], "rate": m["rate"], "ci": m["ci"], "n": m["n"]}
+    bars = [{"label": m["label"], "rate": m["rate"], "ci": m["ci"], "n": m["n"],
+             "exact": m.get("exact")}
             for m in group["members"]]
     key = digest(board.CACHE_GENERATION, charts.style_version(), "series", fmt, bars)
     return _chart_response(f"series-d{department_id()}-{digest(name)[:12]}-{fmt}", key, fmt,
