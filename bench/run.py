@@ -77,7 +77,8 @@ def run_submit(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="survey-bench-") as tmp:
         instance = Path(tmp) / "instance"
         survey = _common.prepare_instance(instance, config="TRUST_PROXY = True")
-        server = _common.Server(instance, workers=workers, settings=NO_LIMIT).start()
+        server = _common.Server(instance, workers=workers, settings=NO_LIMIT,
+                                processes=args.processes).start()
         try:
             bodies = "|".join(answer_bodies(server, survey["token"]))
             wrk(server.url, 1, args.connections, args.threads, "bare", BARE_PATH)  # warm-up
@@ -89,8 +90,10 @@ def run_submit(args) -> dict:
             server.stop()
         db = _common.database_path(instance)
         stored = _common.stored_responses(instance, survey["id"])
-        return submit_figures(bare, flow, stored, _common.integrity(db), workers,
-                              args.connections)
+        figures = submit_figures(bare, flow, stored, _common.integrity(db), workers,
+                                 args.connections)
+        figures["processes"] = args.processes
+        return figures
 
 
 def print_submit(figures: dict) -> None:
@@ -131,6 +134,8 @@ def main(argv=None) -> int:
     submit.add_argument("--threads", type=int, default=2, help="wrk threads")
     submit.add_argument("--workers", type=int, default=None,
                         help="server threads (default: survey serve's own default)")
+    submit.add_argument("--processes", type=int, default=1,
+                        help="server processes (survey serve --processes, Linux)")
     for name, script in SCRIPTS.items():
         sub.add_parser(name, help=f"run bench/{script} with the arguments that follow")
     args = parser.parse_args(argv)

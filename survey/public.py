@@ -60,9 +60,21 @@ def form(token):
     fresh_html, offers_callback = _fresh_html(db, survey, questions)
     ticket = new_ticket(source, channel)
     record_form_view(db, survey["id"], channel)
-    response = make_response(render_template(
-        "public/form.html", survey=survey, questions=questions, ticket=ticket,
-        fresh_html=fresh_html, offers_callback=offers_callback, action=_action(survey)))
+
+    def render(ticket_text):
+        return render_template(
+            "public/form.html", survey=survey, questions=questions, ticket=ticket_text,
+            fresh_html=fresh_html, offers_callback=offers_callback, action=_action(survey))
+
+    if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
+        page = render(ticket)  # a staff member: the page may carry their flashes and top bar
+    else:  # a citizen's page differs from the next only by its ticket: rendered once, cached
+        key = ("page", fresh_html, survey["title"], survey["intro"], survey["department_name"],
+               survey["token"], request.script_root)
+        before, after = survey_store.cached(db, survey, key,
+                                            lambda: render(_TICKET_SLOT).split(_TICKET_SLOT))
+        page = before + ticket + after
+    response = make_response(page)
     _ensure_device_cookie(response)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -124,6 +136,9 @@ def _form_class(db, survey: dict, questions: list[dict]):
     """The questionnaire's form class, built once per questionnaire revision."""
     name = "form_class" if questions else "ticket_form_class"
     return survey_store.cached(db, survey, name, lambda: response_form_class(questions))
+
+
+_TICKET_SLOT = "TICKET-SLOT-8d1f0c5e"  # only letters, digits, '-': escaping leaves it alone
 
 
 def _action(survey: dict) -> str:
