@@ -9,7 +9,6 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -17,28 +16,20 @@ from .core.errors import DomainError
 from .core.figure_text import format_percent
 from .core.screening import REASON_TEXT, Verdict
 from .store.util import CHINA_TZ
+from .tabular import FORMULA_PREFIXES, neutralise  # noqa: F401  (the one rule for every file)
 
 EXPORT_FORMATS = {"csv": "原始答卷（CSV）", "xlsx": "原始答卷（Excel）",
                   "summary-xlsx": "统计汇总（Excel）", "summary-csv": "统计汇总（CSV）"}
 ENCODINGS = {"utf-8-sig": "UTF-8（带 BOM，新版 Excel）", "gb18030": "GB18030（旧版 Excel）"}
 SOURCE_TEXT = {"qr": "扫码", "web": "网页链接", "paper": "纸质问卷"}
 MULTI_JOINER = "；"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PROGRESS_EVERY = 1000
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 Progress = Callable[[int], None] | None
 
 
 class ExportError(DomainError):
     """An export that cannot be produced as asked (unknown format or encoding)."""
-
-
-def neutralise(value):
-    """A text cell that a spreadsheet would run as a formula gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def cell_number(value):
@@ -204,43 +195,21 @@ def _drain(buffer: io.StringIO) -> str:
 
 
 def write_xlsx(tables: list[Table], out, progress: Progress = None) -> None:
-    """An XLSX workbook in openpyxl's write-only mode: rows go to disk as they come."""
-    from openpyxl import Workbook
-    wb = Workbook(write_only=True)
-    for table in tables:
-        _write_sheet(wb.create_sheet(table.title[:31]), table, progress)
-    wb.save(out)
+    """An XLSX workbook streamed row by row (survey.tabular: every text cell neutralised)."""
+    from . import tabular
+    tabular.write_xlsx([(t.title, list(t.header), _counted(t.rows, progress),
+                         t.widths or [_width(h) for h in t.header], t.percent_columns)
+                        for t in tables], out)
 
 
-def _write_sheet(ws, table: Table, progress: Progress) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    ws.freeze_panes = "A2"
-    for i, width in enumerate(table.widths or [_width(h) for h in table.header], start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    bold = Font(bold=True)
-    ws.append([_styled(WriteOnlyCell(ws, value=neutralise(h)), font=bold) for h in table.header])
-    percent = table.percent_columns
-    for row in _safe_rows(table.rows, progress):
-        row = [_xml_safe(v) for v in row]
-        if percent:
-            row = [_styled(WriteOnlyCell(ws, value=v), number_format="0.00%")
-                   if i in percent and isinstance(v, float) else v for i, v in enumerate(row)]
-        ws.append(row)
-
-
-def _xml_safe(value):
-    """Control characters cannot be stored in XLSX (XML); answers never need them."""
-    if isinstance(value, str) and _ILLEGAL.search(value):
-        return _ILLEGAL.sub("", value)
-    return value
-
-
-def _styled(cell, **attributes):
-    for name, value in attributes.items():
-        setattr(cell, name, value)
-    return cell
+def _counted(rows: Iterable[list], progress: Progress) -> Iterator[list]:
+    done = 0
+    for done, row in enumerate(rows, start=1):
+        yield row
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
+    if progress and done % PROGRESS_EVERY:
+        progress(done % PROGRESS_EVERY)
 
 
 def _width(text: str) -> int:

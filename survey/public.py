@@ -4,7 +4,7 @@ import json
 import secrets
 import time
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, make_response, render_template, request
 from markupsafe import Markup
 
 from . import security

@@ -9,6 +9,7 @@ to the database (`survey.db.writer-lock`, flock) lets them queue for it in the k
 in SQLite's busy handler. The parent only supervises: it restarts a child that dies, passes
 SIGTERM/SIGINT on to the children and waits for them; a child is killed with its parent.
 """
+import contextlib
 import os
 import signal
 import socket
@@ -69,10 +70,8 @@ class _Supervisor:
     def _stop(self, signum, frame) -> None:
         self.stopping = True
         for pid in list(self.children):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
 
     def _spawn(self) -> None:
         pid = os.fork()
