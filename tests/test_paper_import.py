@@ -215,6 +215,8 @@ def test_the_same_file_twice_is_refused(paper):
 
 
 def test_a_failure_midway_stores_nothing(paper, monkeypatch):
+    """The file goes in in chunks, each its own transaction: a failure after the first chunk
+    still leaves nothing (and the same file can come in again)."""
     db, survey, questions = paper
     calls = []
 
@@ -223,12 +225,46 @@ def test_a_failure_midway_stores_nothing(paper, monkeypatch):
         if len(calls) == 2:
             raise StoreError("磁盘已满")
         return real(*args, **kwargs)
-    real = import_store.record_response
-    monkeypatch.setattr(import_store, "record_response", failing)
+    real = import_store._insert_chunk
+    monkeypatch.setattr(import_store, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(import_store, "_insert_chunk", failing)
+    data = _csv([_header(questions), *GOOD_ROWS])
     with pytest.raises(StoreError, match="磁盘已满"):
-        import_file(db, survey, questions, "a.csv", _csv([_header(questions), *GOOD_ROWS]),
-                    max_bytes=LIMIT)
+        import_file(db, survey, questions, "a.csv", data, max_bytes=LIMIT)
+    assert len(calls) == 2
     assert _stored(db, survey["id"]) == (0, 0)
+    monkeypatch.setattr(import_store, "_insert_chunk", real)
+    assert import_file(db, survey, questions, "a.csv", data, max_bytes=LIMIT).imported == 3
+
+
+def test_a_failed_import_behind_a_citizen_stays_invisible(paper, monkeypatch):
+    """Staged rows a citizen's response is already chained to are not deleted (that would
+    break the chain) but never counted, listed or exported; the file can come again."""
+    db, survey, questions = paper
+    from survey.exports import raw_table
+    from survey.store.responses import Submission, record_response
+    from survey.store.tallies import survey_figures
+    real = import_store._insert_chunk
+    calls = []
+
+    def citizen_then_fail(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            record_response(db, survey, questions, Submission(answers={}, nonce="citizen"))
+            raise StoreError("磁盘已满")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(import_store, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(import_store, "_insert_chunk", citizen_then_fail)
+    data = _csv([_header(questions), *GOOD_ROWS])
+    with pytest.raises(StoreError, match="磁盘已满"):
+        import_file(db, survey, questions, "a.csv", data, max_bytes=LIMIT)
+    assert survey_figures(db, survey)["returned"] == 1
+    assert len(list(raw_table(db, survey, questions).rows)) == 1
+    monkeypatch.setattr(import_store, "_insert_chunk", real)
+    assert import_file(db, survey, questions, "a.csv", data, max_bytes=LIMIT).imported == 3
+    assert survey_figures(db, survey)["returned"] == 4
+    from survey.evidence import chain_problems
+    assert chain_problems(db, survey["id"]) == []
 
 
 def test_a_draft_survey_takes_no_paper(store_db):

@@ -430,3 +430,10 @@ def m170_form_revisions(db):
         INSERT INTO form_revisions SELECT id, random() FROM surveys;
         """
     )
+
+
+@migrations()
+def m171_import_state(db):
+    # A paper import is written in short chunks (citizens' submissions go on between them) and
+    # made visible in one final transaction; until then its import row is 'pending'.
+    db.execute("ALTER TABLE imports ADD COLUMN state TEXT NOT NULL DEFAULT 'done'")
