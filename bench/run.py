@@ -2,6 +2,8 @@
 
     python bench/run.py submit --seconds 20     # submission throughput vs a bare endpoint
     python bench/run.py weight                  # the public form's first-load bytes (Chromium)
+    python bench/run.py cpu                     # CPU per submission in process (GET, POST, bare)
+    python bench/run.py import                  # paper import of 50,000 rows, write-lock hold
     python bench/run.py summary | dashboard | export   # the other benchmarks, when present
 
 `submit` prints its figures and, as its last line, one JSON object (see README.md).
@@ -118,7 +120,8 @@ def run_script(name: str, extra: list[str]) -> int:
 
 
 SCRIPTS = {"summary": "summary_bench.py", "dashboard": "dashboard_bench.py",
-           "export": "export_memory.py", "weight": "form_weight.py"}
+           "export": "export_memory.py", "weight": "form_weight.py", "cpu": "cpu_bench.py",
+           "import": "import_bench.py"}
 
 
 def main(argv=None) -> int:

@@ -231,15 +231,36 @@ def match_columns(questions: list[dict], rows: list[list[str]]) -> dict[int, dic
 
 
 def _option(q: dict, text: str) -> dict | None:
-    for o in q["options"]:
-        if _normal(o["label"]) == text:
-            return o
+    found = _labels(q).get(text)
+    if found is not None:
+        return found
     try:
         number = float(text)
     except ValueError:
         return None
     return next((o for o in q["options"] if o["value"] is not None and o["value"] == number),
                 None)
+
+
+_LABELS: dict = {}
+
+
+def _labels(q: dict) -> dict:
+    """Normalised option label -> option (the first of equal ones, as a scan would find),
+    also under the label as our own template writes it (neutralised, see survey.tabular)."""
+    key = (id(q), tuple((o["id"], o["label"]) for o in q["options"]))
+    found = _LABELS.get(key)
+    if found is None:
+        from .tabular import neutralise
+        found = {}
+        for o in q["options"]:
+            found.setdefault(_normal(o["label"]), o)
+        for o in q["options"]:
+            found.setdefault(_normal(neutralise(o["label"])), o)
+        if len(_LABELS) > 1000:
+            _LABELS.clear()
+        _LABELS[key] = found
+    return found
 
 
 def _choice_message(q: dict, text: str) -> str:
@@ -269,15 +290,26 @@ def parse_answer(q: dict, cell: str) -> tuple[object, list[str]]:
 def parse_rows(questions: list[dict], rows: list[list[str]]) -> list[PaperRow]:
     columns = match_columns(questions, rows)
     header = rows[0]
+    names = {index: _column_name(index, _normal(header[index])) for index in columns}
     parsed, problems = [], []
+    # A column holds a handful of distinct answers ("非常满意"...): each is parsed once. The
+    # parsed answers are shared between rows and must not be changed.
+    seen: dict = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue  # blank lines left in a spreadsheet are not questionnaires
         answers = {}
         for index, q in columns.items():
-            answer, found = parse_answer(q, row[index] if index < len(row) else "")
-            name = _column_name(index, _normal(header[index]))
-            problems.extend(ImportProblem(number, name, message) for message in found)
+            cell = row[index] if index < len(row) else ""
+            key = (index, cell)
+            result = seen.get(key)
+            if result is None:
+                result = parse_answer(q, cell)
+                if len(seen) < 100_000:
+                    seen[key] = result
+            answer, found = result
+            if found:
+                problems.extend(ImportProblem(number, names[index], message) for message in found)
             if answer:
                 answers[q["id"]] = answer
         parsed.append(PaperRow(number, answers))

@@ -141,8 +141,16 @@ def _prepare(survey: dict, questions: list[dict], rows: list[PaperRow], channel:
     rules, settings = screening_rules(survey), case_settings(survey)
     values = {o["id"]: o["value"] for q in questions for o in q["options"]}
     received_at = iso(now)
-    staged = []
+    staged, seen = [], {}
     for paper in rows:
+        # Rows with the same answers (paper forms repeat a lot) share all but row and id.
+        key = tuple(sorted((q, tuple(a) if isinstance(a, list) else a)
+                           for q, a in paper.answers.items()))
+        found = seen.get(key)
+        if found is not None:
+            staged.append(_Staged(paper.row, found.answers, found.verdict, found.before_id,
+                                  found.after_id, found.triggers))
+            continue
         sub = Submission(answers=paper.answers, nonce="", source=PAPER_SOURCE, channel=channel,
                          received_at=now)
         answers = _answer_rows(questions, sub)
@@ -152,8 +160,11 @@ def _prepare(survey: dict, questions: list[dict], rows: list[PaperRow], channel:
             "source": PAPER_SOURCE, "channel": channel, "duration_seconds": None,
             "device_hash": None, "nonce": "{nonce}"}, answers)
         before, after = canonical(record).split(f'"id":{_ID_SLOT}', 1)
-        staged.append(_Staged(paper.row, answers, verdict, before + '"id":', after,
-                              case_triggers(settings, questions, answers)))
+        item = _Staged(paper.row, answers, verdict, before + '"id":', after,
+                       case_triggers(settings, questions, answers))
+        if len(seen) < 100_000:
+            seen[key] = item
+        staged.append(item)
     return staged
 
 
