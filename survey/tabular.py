@@ -132,6 +132,23 @@ def _text_cell(ref: str, text: str, style: str = "") -> str:
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
 
+_FRAGMENTS: dict = {}  # short text -> its escaped <is> element: labels repeat a million times
+_FRAGMENTS_MAX = 50_000
+
+
+def _inline(text: str) -> str:
+    found = _FRAGMENTS.get(text)
+    if found is None:
+        clean = xml_safe(text)
+        space = ' xml:space="preserve"' if clean[:1].isspace() or clean[-1:].isspace() else ""
+        found = f' t="inlineStr"><is><t{space}>{escape(clean)}</t></is></c>'
+        if len(text) <= 64:
+            if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
+                _FRAGMENTS.clear()
+            _FRAGMENTS[text] = found
+    return found
+
+
 def _row_xml(number: int, cells: list, letters: list[str], percent: frozenset) -> str:
     parts = [f'<row r="{number}">']
     for i, value in enumerate(cells):
@@ -144,7 +161,7 @@ def _row_xml(number: int, cells: list, letters: list[str], percent: frozenset) -
         if kind is str:
             if value.startswith(FORMULA_PREFIXES):
                 value = "'" + value
-            parts.append(_text_cell(ref, value))
+            parts.append(f'<c r="{ref}"{_inline(value)}')
         elif kind is bool:
             parts.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
         elif kind is int or kind is float:
