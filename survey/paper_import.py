@@ -16,7 +16,9 @@ from .forms.public import TEXT_MAX, clean_text
 from .store.imports import PaperRow, import_rows
 
 MAX_ROWS = 50_000
+MAX_COLUMNS = 256  # a questionnaire has a few dozen questions; a cell beyond this is refused
 XLSX_MAX_UNPACKED = 200 * 1024 * 1024  # a small file that unpacks to gigabytes is refused
+XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024  # read whole by openpyxl: kept small
 MULTI_SEPARATORS = re.compile(r"[；;]")
 _SPACES = re.compile(r"\s+")
 
@@ -146,34 +148,79 @@ def _decode(data: bytes) -> str:
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
+    """Rows as read, streamed: reading stops one row past the limit (MAX_ROWS and the header),
+    which plan_import then refuses, so a file of millions of empty lines costs what 50,001
+    rows cost."""
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    rows = []
     try:
-        return list(reader)
+        for row in reader:
+            if len(row) > MAX_COLUMNS and any(cell.strip() for cell in row[MAX_COLUMNS:]):
+                raise ImportFileError(_too_many_columns(reader.line_num))
+            rows.append(row[:MAX_COLUMNS])
+            if len(rows) > MAX_ROWS + 1:
+                break
+        return rows
     except csv.Error:  # an unclosed quote, or one cell longer than csv allows
         raise ImportFileError(f"CSV 格式错误，第 {reader.line_num} 行无法读取："
                               "请检查引号是否成对，或改用 Excel 模板") from None
 
 
+def _too_many_columns(row: int) -> str:
+    return (f"第 {row} 行超过 {MAX_COLUMNS} 列：文件的列数远多于问卷的题目数，"
+            "请使用下载的模板，只保留各题对应的列")
+
+
 def _xlsx_rows(data: bytes) -> list[list[str]]:
+    """The first sheet's rows, streamed from its XML. What the sheet declares about its size
+    (<dimension ref="A1:XFD12000"/>) is ignored: openpyxl would pad every row to it, 196
+    million empty cells for a 1.6 KB file. Rows are counted as they come and reading stops
+    one past the limit; a non-empty cell beyond MAX_COLUMNS is refused."""
     from openpyxl import load_workbook
+    from openpyxl.worksheet._reader import WorkSheetParser
     not_xlsx = ImportFileError("文件内容不是有效的 Excel（.xlsx）文件，请使用下载的模板")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > XLSX_MAX_UNPACKED:
+            parts = archive.infolist()
+            if sum(i.file_size for i in parts) > XLSX_MAX_UNPACKED:
                 raise ImportFileError("Excel 文件解压后过大，请分成几个文件导入")
+            if any(i.filename.lower().endswith("sharedstrings.xml")
+                   and i.file_size > XLSX_MAX_SHARED_STRINGS for i in parts):
+                raise ImportFileError("Excel 文件中的文字内容过多，请分成几个文件导入")
         # Formulas are read as written, never evaluated: '=1+2' is the text staff typed.
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        ws = wb.worksheets[0]
     except ImportFileError:
         raise
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a damaged or foreign file
         raise not_xlsx from None
+    rows: list[list[str]] = []
     try:
-        rows = []
-        for row in wb.worksheets[0].iter_rows(values_only=True):
-            rows.append([_cell_text(v) for v in row])
-            if len(rows) > MAX_ROWS + 1:
-                break
+        with ws._get_source() as source:
+            parser = WorkSheetParser(source, ws._shared_strings, data_only=False,
+                                     epoch=wb.epoch, date_formats=wb._date_formats,
+                                     timedelta_formats=wb._timedelta_formats)
+            for number, cells in parser.parse():
+                if number > MAX_ROWS + 1:  # also a first row numbered 1,048,576
+                    rows.extend([] for _ in range(MAX_ROWS + 2 - len(rows)))
+                    break
+                rows.extend([] for _ in range(number - 1 - len(rows)))  # rows left out
+                row: list[str] = []
+                for cell in cells:
+                    column, value = cell["column"], cell["value"]
+                    if value is None or value == "":
+                        continue
+                    if column > MAX_COLUMNS:
+                        raise ImportFileError(_too_many_columns(number))
+                    if column > len(row):
+                        row.extend([""] * (column - len(row)))
+                    row[column - 1] = _cell_text(value)
+                rows.append(row)
         return rows
+    except ImportFileError:
+        raise
+    except Exception:  # noqa: BLE001 - a damaged sheet part
+        raise not_xlsx from None
     finally:
         wb.close()
 
