@@ -133,7 +133,7 @@ class RawLayout:
             found = memo.get(key)
             if found is None:
                 found = self._answer_cells(q, chosen)
-                if len(memo) < 100_000 and q["kind"] != "text":
+                if len(memo) < 10_000 and q["kind"] != "text":
                     memo[key] = found
             cells.extend(found)
         return cells

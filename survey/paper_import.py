@@ -78,13 +78,17 @@ INSTRUCTIONS = (
 
 def template_csv(questions: list[dict]) -> bytes:
     """The header row only, UTF-8 with BOM (the allowed answers are listed on the page)."""
+    from .tabular import neutralise
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([column_header(q) for q in questions])
+    csv.writer(buffer, lineterminator="\r\n").writerow(
+        [neutralise(column_header(q)) for q in questions])
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def template_xlsx(title: str, questions: list[dict]) -> bytes:
-    """Entry sheet with drop-down lists, a sheet of allowed answers and the instructions."""
+    """Entry sheet with drop-down lists, a sheet of allowed answers and the instructions. Every
+    text cell through the one neutralising rule (survey.tabular): a drop-down then enters the
+    neutralised label, which the import reads back as the option (see _labels)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -92,15 +96,16 @@ def template_xlsx(title: str, questions: list[dict]) -> bytes:
     wb = Workbook()
     entry, answers = wb.active, wb.create_sheet("可选答案")
     entry.title = "答卷录入"
-    entry.append([column_header(q) for q in questions])
-    answers.append([column_header(q) for q in questions])
+    from .tabular import neutralise
+    entry.append([neutralise(column_header(q)) for q in questions])
+    answers.append([neutralise(column_header(q)) for q in questions])
     entry.freeze_panes = "A2"
     for i, q in enumerate(questions, start=1):
         letter = get_column_letter(i)
         entry.column_dimensions[letter].width = answers.column_dimensions[letter].width = 24
         entry.cell(1, i).font = Font(bold=True)
         for row, label in enumerate(allowed_answers(q), start=2):
-            answers.cell(row, i, label)
+            answers.cell(row, i, neutralise(label))
         if q["kind"] in ("scale", "single") and q["options"]:
             last = len(q["options"]) + 1
             check = DataValidation(type="list", allow_blank=True, showErrorMessage=True,
@@ -113,7 +118,7 @@ def template_xlsx(title: str, questions: list[dict]) -> bytes:
     notes = wb.create_sheet("填写说明")
     notes.column_dimensions["A"].width = 90
     for line in (title, *INSTRUCTIONS):
-        notes.append([line])
+        notes.append([neutralise(line)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -133,7 +133,7 @@ def _text_cell(ref: str, text: str, style: str = "") -> str:
 
 
 _FRAGMENTS: dict = {}  # short text -> its escaped <is> element: labels repeat a million times
-_FRAGMENTS_MAX = 50_000
+_FRAGMENTS_MAX = 4096
 
 
 def _inline(text: str) -> str:
@@ -142,7 +142,7 @@ def _inline(text: str) -> str:
         clean = xml_safe(text)
         space = ' xml:space="preserve"' if clean[:1].isspace() or clean[-1:].isspace() else ""
         found = f' t="inlineStr"><is><t{space}>{escape(clean)}</t></is></c>'
-        if len(text) <= 64:
+        if len(text) <= 16:  # labels, not times or suggestions: the memo stays small
             if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
                 _FRAGMENTS.clear()
             _FRAGMENTS[text] = found

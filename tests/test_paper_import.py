@@ -318,3 +318,22 @@ def test_cli_import_paper_lists_problems_or_imports(app, runner, make_survey, tm
     assert done.exit_code == 0 and "已导入 1 份纸质问卷，其中有效 1 份" in done.output
     again = runner.invoke(args=["import-paper", str(survey["id"]), str(good)])
     assert again.exit_code != 0 and "不能重复导入" in again.output
+
+
+def test_a_formula_like_label_is_neutralised_in_the_template_and_read_back(store_db):
+    """The template writes "'=x" for an option labelled "=x" (survey.tabular.neutralise); the
+    drop-down puts that text in the cell, and the import reads it as the option."""
+    survey, questions = make_survey(store_db)
+    single = next(q for q in questions if q["kind"] == "single")
+    single["options"][0]["label"] = '=HYPERLINK("http://x")'
+    book = openpyxl.load_workbook(io.BytesIO(template_xlsx("+标题", questions)))
+    column = questions.index(single) + 1
+    listed = book["可选答案"].cell(2, column).value
+    assert listed == '\'=HYPERLINK("http://x")'
+    assert book["填写说明"]["A1"].value == "'+标题"
+    rows = [_header(questions), [listed if q is single else "" for q in questions]]
+    parsed = paper_import.parse_rows(
+        [q for q in questions if q is single or not q["required"]], [
+            [h for h, q in zip(rows[0], questions, strict=True) if q is single or not q["required"]],
+            [c for c, q in zip(rows[1], questions, strict=True) if q is single or not q["required"]]])
+    assert parsed[0].answers[single["id"]] == [single["options"][0]["id"]]
