@@ -75,6 +75,7 @@ class Server:
     instance: Path
     workers: int = 8
     settings: dict = field(default_factory=dict)
+    processes: int = 1
     port: int = 0
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
@@ -89,7 +90,8 @@ class Server:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [*survey_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(self.workers)],
+                 "--workers", str(self.workers),
+                 *(["--processes", str(self.processes)] if self.processes > 1 else [])],
                 env=survey_env(self.instance, **self.settings), stdout=log, stderr=log,
                 start_new_session=True)
         self._wait_ready()

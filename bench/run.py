@@ -3,6 +3,8 @@
     python bench/run.py submit --seconds 20     # submission throughput vs a bare endpoint
     python bench/run.py weight                  # the public form's first-load bytes (Chromium)
     python bench/run.py lighthouse              # Lighthouse 12.2.3 (mobile) on the public form
+    python bench/run.py cpu                     # CPU per submission in process (GET, POST, bare)
+    python bench/run.py import                  # paper import of 50,000 rows, write-lock hold
     python bench/run.py summary | dashboard | export   # the other benchmarks, when present
 
 `submit` prints its figures and, as its last line, one JSON object (see README.md).
@@ -78,7 +80,8 @@ def run_submit(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="survey-bench-") as tmp:
         instance = Path(tmp) / "instance"
         survey = _common.prepare_instance(instance, config="TRUST_PROXY = True")
-        server = _common.Server(instance, workers=workers, settings=NO_LIMIT).start()
+        server = _common.Server(instance, workers=workers, settings=NO_LIMIT,
+                                processes=args.processes).start()
         try:
             bodies = "|".join(answer_bodies(server, survey["token"]))
             wrk(server.url, 1, args.connections, args.threads, "bare", BARE_PATH)  # warm-up
@@ -90,8 +93,10 @@ def run_submit(args) -> dict:
             server.stop()
         db = _common.database_path(instance)
         stored = _common.stored_responses(instance, survey["id"])
-        return submit_figures(bare, flow, stored, _common.integrity(db), workers,
-                              args.connections)
+        figures = submit_figures(bare, flow, stored, _common.integrity(db), workers,
+                                 args.connections)
+        figures["processes"] = args.processes
+        return figures
 
 
 def print_submit(figures: dict) -> None:
@@ -117,7 +122,7 @@ def run_script(name: str, extra: list[str]) -> int:
 
 SCRIPTS = {"summary": "summary_bench.py", "dashboard": "dashboard_bench.py",
            "export": "export_memory.py", "weight": "form_weight.py",
-           "lighthouse": "lighthouse_form.py"}
+           "lighthouse": "lighthouse_form.py", "cpu": "cpu_bench.py", "import": "import_bench.py"}
 
 
 def main(argv=None) -> int:
@@ -133,6 +138,8 @@ def main(argv=None) -> int:
     submit.add_argument("--threads", type=int, default=2, help="wrk threads")
     submit.add_argument("--workers", type=int, default=None,
                         help="server threads (default: survey serve's own default)")
+    submit.add_argument("--processes", type=int, default=1,
+                        help="server processes (survey serve --processes, Linux)")
     for name, script in SCRIPTS.items():
         sub.add_parser(name, help=f"run bench/{script} with the arguments that follow")
     args = parser.parse_args(argv)

@@ -215,6 +215,8 @@ def test_the_same_file_twice_is_refused(paper):
 
 
 def test_a_failure_midway_stores_nothing(paper, monkeypatch):
+    """The file goes in in chunks, each its own transaction: a failure after the first chunk
+    still leaves nothing (and the same file can come in again)."""
     db, survey, questions = paper
     calls = []
 
@@ -223,12 +225,46 @@ def test_a_failure_midway_stores_nothing(paper, monkeypatch):
         if len(calls) == 2:
             raise StoreError("磁盘已满")
         return real(*args, **kwargs)
-    real = import_store.record_response
-    monkeypatch.setattr(import_store, "record_response", failing)
+    real = import_store._insert_chunk
+    monkeypatch.setattr(import_store, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(import_store, "_insert_chunk", failing)
+    data = _csv([_header(questions), *GOOD_ROWS])
     with pytest.raises(StoreError, match="磁盘已满"):
-        import_file(db, survey, questions, "a.csv", _csv([_header(questions), *GOOD_ROWS]),
-                    max_bytes=LIMIT)
+        import_file(db, survey, questions, "a.csv", data, max_bytes=LIMIT)
+    assert len(calls) == 2
     assert _stored(db, survey["id"]) == (0, 0)
+    monkeypatch.setattr(import_store, "_insert_chunk", real)
+    assert import_file(db, survey, questions, "a.csv", data, max_bytes=LIMIT).imported == 3
+
+
+def test_a_failed_import_behind_a_citizen_stays_invisible(paper, monkeypatch):
+    """Staged rows a citizen's response is already chained to are not deleted (that would
+    break the chain) but never counted, listed or exported; the file can come again."""
+    db, survey, questions = paper
+    from survey.io.exports import raw_table
+    from survey.store.responses import Submission, record_response
+    from survey.store.tallies import survey_figures
+    real = import_store._insert_chunk
+    calls = []
+
+    def citizen_then_fail(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            record_response(db, survey, questions, Submission(answers={}, nonce="citizen"))
+            raise StoreError("磁盘已满")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(import_store, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(import_store, "_insert_chunk", citizen_then_fail)
+    data = _csv([_header(questions), *GOOD_ROWS])
+    with pytest.raises(StoreError, match="磁盘已满"):
+        import_file(db, survey, questions, "a.csv", data, max_bytes=LIMIT)
+    assert survey_figures(db, survey)["returned"] == 1
+    assert len(list(raw_table(db, survey, questions).rows)) == 1
+    monkeypatch.setattr(import_store, "_insert_chunk", real)
+    assert import_file(db, survey, questions, "a.csv", data, max_bytes=LIMIT).imported == 3
+    assert survey_figures(db, survey)["returned"] == 4
+    from survey.io.evidence import chain_problems
+    assert chain_problems(db, survey["id"]) == []
 
 
 def test_a_draft_survey_takes_no_paper(store_db):
@@ -282,3 +318,22 @@ def test_cli_import_paper_lists_problems_or_imports(app, runner, make_survey, tm
     assert done.exit_code == 0 and "已导入 1 份纸质问卷，其中有效 1 份" in done.output
     again = runner.invoke(args=["import-paper", str(survey["id"]), str(good)])
     assert again.exit_code != 0 and "不能重复导入" in again.output
+
+
+def test_a_formula_like_label_is_neutralised_in_the_template_and_read_back(store_db):
+    """The template writes "'=x" for an option labelled "=x" (survey.tabular.neutralise); the
+    drop-down puts that text in the cell, and the import reads it as the option."""
+    survey, questions = make_survey(store_db)
+    single = next(q for q in questions if q["kind"] == "single")
+    single["options"][0]["label"] = '=HYPERLINK("http://x")'
+    book = openpyxl.load_workbook(io.BytesIO(template_xlsx("+标题", questions)))
+    column = questions.index(single) + 1
+    listed = book["可选答案"].cell(2, column).value
+    assert listed == '\'=HYPERLINK("http://x")'
+    assert book["填写说明"]["A1"].value == "'+标题"
+    rows = [_header(questions), [listed if q is single else "" for q in questions]]
+    parsed = paper_import.parse_rows(
+        [q for q in questions if q is single or not q["required"]], [
+            [h for h, q in zip(rows[0], questions, strict=True) if q is single or not q["required"]],
+            [c for c, q in zip(rows[1], questions, strict=True) if q is single or not q["required"]]])
+    assert parsed[0].answers[single["id"]] == [single["options"][0]["id"]]

@@ -102,19 +102,20 @@ def summary_command(survey_ref, as_json):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="工作线程数")
+              help="每个进程的工作线程数")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="服务进程数（仅 Linux 等类 Unix 系统；多核服务器可设为核数）")
 @with_appcontext
-def serve_command(host, port, workers):
+def serve_command(host, port, workers, processes):
     """用生产级 WSGI 服务器（waitress）运行服务。"""
-    import waitress
+    from ..web.serve import serve
     app = current_app._get_current_object()
-    click.echo(f"服务已启动：http://{host}:{port}/staff/  （按 Ctrl+C 停止）")
+    if processes > 1 and sys.platform == "win32":
+        raise click.ClickException("Windows 上只能单进程运行（不要使用 --processes）")
+    click.echo(f"服务已启动：http://{host}:{port}/staff/  （{processes} 个进程 × {workers} 个线程，"
+               "按 Ctrl+C 停止）")
     # waitress: pure Python, runs the same on Linux and on a county office's Windows server.
-    # Behind a trusted proxy keep X-Forwarded-For, or every citizen shares the proxy's address
-    # hash and one rate limit.
-    waitress.serve(app, host=host, port=port, threads=workers, ident="survey",
-                   clear_untrusted_proxy_headers=not app.config.get("TRUST_PROXY"),
-                   max_request_body_size=app.config["IMPORT_MAX_BYTES"] + 1024 * 1024)
+    serve(app, host, port, workers, processes)
 
 
 COMMANDS = [init_command, create_user_command, new_survey_command, summary_command,

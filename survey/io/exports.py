@@ -6,33 +6,50 @@ formula injection; numbers stay numbers.
 """
 import codecs
 import csv
+import datetime as dt
+import functools
 import io
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core import labels
 from ..core.errors import DomainError
+from ..core.labels import CHINA_TZ
 from ..core.screening import REASON_TEXT, Verdict
 from ..store.evidence import response_count, response_cursor
 from ..store.tallies import survey_figures
 from .summary_export import summary_tables
-from .tables import FORMULA_PREFIXES, Table, cell_number, neutralise
+from .tables import FORMULA_PREFIXES, Table, cell_number, neutralise  # noqa: F401  (the one rule)
 
 EXPORT_FORMATS = {"csv": "原始答卷（CSV）", "xlsx": "原始答卷（Excel）",
                   "summary-xlsx": "统计汇总（Excel）", "summary-csv": "统计汇总（CSV）"}
 ENCODINGS = {"utf-8-sig": "UTF-8（带 BOM，新版 Excel）", "gb18030": "GB18030（旧版 Excel）"}
 MULTI_JOINER = "；"
 PROGRESS_EVERY = 1000
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 Progress = Callable[[int], None] | None
 
 
 class ExportError(DomainError):
     """An export that cannot be produced as asked (unknown format or encoding)."""
+
+
+def china_time(received_at: str) -> str:
+    # Stored times are UTC ("...+00:00", see store.util.iso): the hour is converted once and
+    # the minutes and seconds copied (a million rows, a few thousand distinct hours).
+    if len(received_at) >= 19 and received_at.endswith("+00:00"):
+        return _china_hour(received_at[:13]) + received_at[13:19]
+    return dt.datetime.fromisoformat(received_at).astimezone(CHINA_TZ).strftime(
+        "%Y-%m-%d %H:%M:%S")
+
+
+@functools.lru_cache(maxsize=65536)
+def _china_hour(utc_hour: str) -> str:
+    """'2025-01-01T17' (UTC) -> '2025-01-02 01' (Beijing)."""
+    moment = dt.datetime.fromisoformat(utc_hour + ":00:00+00:00").astimezone(CHINA_TZ)
+    return moment.strftime("%Y-%m-%d %H")
 
 
 def validity_text(valid: bool, reasons_json: str, manual: bool, manual_reason) -> str:
@@ -69,17 +86,35 @@ class RawLayout:
         rid, received_at, source, channel, duration, valid, reasons, manual, manual_reason, \
             answers = row
         # Blank cells are None: CSV writes them empty and XLSX leaves them out entirely.
-        cells = [rid, labels.china_time(received_at, seconds=True), labels.source_name(source), channel or None,
+        cells = [rid, china_time(received_at), labels.source_name(source), channel or None,
                  cell_number(duration), "有效" if valid else "无效",
                  validity_text(valid, reasons, manual, manual_reason) or None]
         given = _group_answers(answers)
+        memo = self._memo()
         for q in self.questions:
-            cells.extend(self._answer_cells(q, given.get(q["id"], [])))
+            chosen = given.get(q["id"], [])
+            key = (q["id"], *chosen)
+            found = memo.get(key)
+            if found is None:
+                found = self._answer_cells(q, chosen)
+                if len(memo) < 10_000 and q["kind"] != "text":
+                    memo[key] = found
+            cells.extend(found)
         return cells
+
+    def _memo(self) -> dict:
+        """Cells per (question, choice): the same few answers make up a million rows."""
+        memo = self.__dict__.get("_cells_memo")
+        if memo is None:
+            memo = {}
+            object.__setattr__(self, "_cells_memo", memo)
+        return memo
 
     def _answer_cells(self, q: dict, given: list) -> list:
         if q["kind"] == "text":
             return [given[0] if given else None]
+        if not given:
+            return [None, None] if self.values else [None]
         chosen = [o for o in q["options"] if o["id"] in given]
         text = MULTI_JOINER.join(o["label"] for o in chosen) or None
         if not self.values:
@@ -155,45 +190,21 @@ def _drain(buffer: io.StringIO) -> str:
 
 
 def write_xlsx(tables: list[Table], out, progress: Progress = None) -> None:
-    """An XLSX workbook in openpyxl's write-only mode: rows go to disk as they come."""
-    from openpyxl import Workbook
-    wb = Workbook(write_only=True)
-    for table in tables:
-        _write_sheet(wb.create_sheet(table.title[:31]), table, progress)
-    wb.save(out)
+    """An XLSX workbook streamed row by row (survey.tabular: every text cell neutralised)."""
+    from . import tabular
+    tabular.write_xlsx([(t.title, list(t.header), _counted(t.rows, progress),
+                         t.widths or [_width(h) for h in t.header], t.percent_columns)
+                        for t in tables], out)
 
 
-def _write_sheet(ws, table: Table, progress: Progress) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    ws.freeze_panes = "A2"
-    for i, width in enumerate(table.widths or [_width(h) for h in table.header], start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    bold = Font(bold=True)
-    ws.append([_styled(WriteOnlyCell(ws, value=neutralise(h)), font=bold) for h in table.header])
-    percent = table.percent_columns
-    for row in _safe_rows(table.rows, progress):
-        row = [_xml_safe(v) for v in row]
-        if percent:
-            # The cell holds the exact fraction's nearest double; the spreadsheet rounds it once.
-            row = [_styled(WriteOnlyCell(ws, value=float(v)), number_format="0.00%")
-                   if i in percent and isinstance(v, (float, Fraction)) else v
-                   for i, v in enumerate(row)]
-        ws.append(row)
-
-
-def _xml_safe(value):
-    """Control characters cannot be stored in XLSX (XML); answers never need them."""
-    if isinstance(value, str) and _ILLEGAL.search(value):
-        return _ILLEGAL.sub("", value)
-    return value
-
-
-def _styled(cell, **attributes):
-    for name, value in attributes.items():
-        setattr(cell, name, value)
-    return cell
+def _counted(rows: Iterable[list], progress: Progress) -> Iterator[list]:
+    done = 0
+    for done, row in enumerate(rows, start=1):
+        yield row
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
+    if progress and done % PROGRESS_EVERY:
+        progress(done % PROGRESS_EVERY)
 
 
 def _width(text: str) -> int:

@@ -16,7 +16,9 @@ from ..core.questionnaire import TEXT_MAX, clean_text
 from ..store.imports import PaperRow, import_rows
 
 MAX_ROWS = 50_000
+MAX_COLUMNS = 256  # a questionnaire has a few dozen questions; a cell beyond this is refused
 XLSX_MAX_UNPACKED = 200 * 1024 * 1024  # a small file that unpacks to gigabytes is refused
+XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024  # read whole by openpyxl: kept small
 MULTI_SEPARATORS = re.compile(r"[；;]")
 _SPACES = re.compile(r"\s+")
 
@@ -76,13 +78,17 @@ INSTRUCTIONS = (
 
 def template_csv(questions: list[dict]) -> bytes:
     """The header row only, UTF-8 with BOM (the allowed answers are listed on the page)."""
+    from .tabular import neutralise
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([column_header(q) for q in questions])
+    csv.writer(buffer, lineterminator="\r\n").writerow(
+        [neutralise(column_header(q)) for q in questions])
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def template_xlsx(title: str, questions: list[dict]) -> bytes:
-    """Entry sheet with drop-down lists, a sheet of allowed answers and the instructions."""
+    """Entry sheet with drop-down lists, a sheet of allowed answers and the instructions. Every
+    text cell through the one neutralising rule (survey.tabular): a drop-down then enters the
+    neutralised label, which the import reads back as the option (see _labels)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -90,15 +96,16 @@ def template_xlsx(title: str, questions: list[dict]) -> bytes:
     wb = Workbook()
     entry, answers = wb.active, wb.create_sheet("可选答案")
     entry.title = "答卷录入"
-    entry.append([column_header(q) for q in questions])
-    answers.append([column_header(q) for q in questions])
+    from .tabular import neutralise
+    entry.append([neutralise(column_header(q)) for q in questions])
+    answers.append([neutralise(column_header(q)) for q in questions])
     entry.freeze_panes = "A2"
     for i, q in enumerate(questions, start=1):
         letter = get_column_letter(i)
         entry.column_dimensions[letter].width = answers.column_dimensions[letter].width = 24
         entry.cell(1, i).font = Font(bold=True)
         for row, label in enumerate(allowed_answers(q), start=2):
-            answers.cell(row, i, label)
+            answers.cell(row, i, neutralise(label))
         if q["kind"] in ("scale", "single") and q["options"]:
             last = len(q["options"]) + 1
             check = DataValidation(type="list", allow_blank=True, showErrorMessage=True,
@@ -111,7 +118,7 @@ def template_xlsx(title: str, questions: list[dict]) -> bytes:
     notes = wb.create_sheet("填写说明")
     notes.column_dimensions["A"].width = 90
     for line in (title, *INSTRUCTIONS):
-        notes.append([line])
+        notes.append([neutralise(line)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -146,34 +153,79 @@ def _decode(data: bytes) -> str:
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
+    """Rows as read, streamed: reading stops one row past the limit (MAX_ROWS and the header),
+    which plan_import then refuses, so a file of millions of empty lines costs what 50,001
+    rows cost."""
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    rows = []
     try:
-        return list(reader)
+        for row in reader:
+            if len(row) > MAX_COLUMNS and any(cell.strip() for cell in row[MAX_COLUMNS:]):
+                raise ImportFileError(_too_many_columns(reader.line_num))
+            rows.append(row[:MAX_COLUMNS])
+            if len(rows) > MAX_ROWS + 1:
+                break
+        return rows
     except csv.Error:  # an unclosed quote, or one cell longer than csv allows
         raise ImportFileError(f"CSV 格式错误，第 {reader.line_num} 行无法读取："
                               "请检查引号是否成对，或改用 Excel 模板") from None
 
 
+def _too_many_columns(row: int) -> str:
+    return (f"第 {row} 行超过 {MAX_COLUMNS} 列：文件的列数远多于问卷的题目数，"
+            "请使用下载的模板，只保留各题对应的列")
+
+
 def _xlsx_rows(data: bytes) -> list[list[str]]:
+    """The first sheet's rows, streamed from its XML. What the sheet declares about its size
+    (<dimension ref="A1:XFD12000"/>) is ignored: openpyxl would pad every row to it, 196
+    million empty cells for a 1.6 KB file. Rows are counted as they come and reading stops
+    one past the limit; a non-empty cell beyond MAX_COLUMNS is refused."""
     from openpyxl import load_workbook
+    from openpyxl.worksheet._reader import WorkSheetParser
     not_xlsx = ImportFileError("文件内容不是有效的 Excel（.xlsx）文件，请使用下载的模板")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > XLSX_MAX_UNPACKED:
+            parts = archive.infolist()
+            if sum(i.file_size for i in parts) > XLSX_MAX_UNPACKED:
                 raise ImportFileError("Excel 文件解压后过大，请分成几个文件导入")
+            if any(i.filename.lower().endswith("sharedstrings.xml")
+                   and i.file_size > XLSX_MAX_SHARED_STRINGS for i in parts):
+                raise ImportFileError("Excel 文件中的文字内容过多，请分成几个文件导入")
         # Formulas are read as written, never evaluated: '=1+2' is the text staff typed.
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        ws = wb.worksheets[0]
     except ImportFileError:
         raise
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a damaged or foreign file
         raise not_xlsx from None
+    rows: list[list[str]] = []
     try:
-        rows = []
-        for row in wb.worksheets[0].iter_rows(values_only=True):
-            rows.append([_cell_text(v) for v in row])
-            if len(rows) > MAX_ROWS + 1:
-                break
+        with ws._get_source() as source:
+            parser = WorkSheetParser(source, ws._shared_strings, data_only=False,
+                                     epoch=wb.epoch, date_formats=wb._date_formats,
+                                     timedelta_formats=wb._timedelta_formats)
+            for number, cells in parser.parse():
+                if number > MAX_ROWS + 1:  # also a first row numbered 1,048,576
+                    rows.extend([] for _ in range(MAX_ROWS + 2 - len(rows)))
+                    break
+                rows.extend([] for _ in range(number - 1 - len(rows)))  # rows left out
+                row: list[str] = []
+                for cell in cells:
+                    column, value = cell["column"], cell["value"]
+                    if value is None or value == "":
+                        continue
+                    if column > MAX_COLUMNS:
+                        raise ImportFileError(_too_many_columns(number))
+                    if column > len(row):
+                        row.extend([""] * (column - len(row)))
+                    row[column - 1] = _cell_text(value)
+                rows.append(row)
         return rows
+    except ImportFileError:
+        raise
+    except Exception:  # noqa: BLE001 - a damaged sheet part
+        raise not_xlsx from None
     finally:
         wb.close()
 
@@ -231,15 +283,36 @@ def match_columns(questions: list[dict], rows: list[list[str]]) -> dict[int, dic
 
 
 def _option(q: dict, text: str) -> dict | None:
-    for o in q["options"]:
-        if _normal(o["label"]) == text:
-            return o
+    found = _labels(q).get(text)
+    if found is not None:
+        return found
     try:
         number = float(text)
     except ValueError:
         return None
     return next((o for o in q["options"] if o["value"] is not None and o["value"] == number),
                 None)
+
+
+_LABELS: dict = {}
+
+
+def _labels(q: dict) -> dict:
+    """Normalised option label -> option (the first of equal ones, as a scan would find),
+    also under the label as our own template writes it (neutralised, see survey.tabular)."""
+    key = (id(q), tuple((o["id"], o["label"]) for o in q["options"]))
+    found = _LABELS.get(key)
+    if found is None:
+        from .tabular import neutralise
+        found = {}
+        for o in q["options"]:
+            found.setdefault(_normal(o["label"]), o)
+        for o in q["options"]:
+            found.setdefault(_normal(neutralise(o["label"])), o)
+        if len(_LABELS) > 1000:
+            _LABELS.clear()
+        _LABELS[key] = found
+    return found
 
 
 def _choice_message(q: dict, text: str) -> str:
@@ -269,15 +342,26 @@ def parse_answer(q: dict, cell: str) -> tuple[object, list[str]]:
 def parse_rows(questions: list[dict], rows: list[list[str]]) -> list[PaperRow]:
     columns = match_columns(questions, rows)
     header = rows[0]
+    names = {index: _column_name(index, _normal(header[index])) for index in columns}
     parsed, problems = [], []
+    # A column holds a handful of distinct answers ("非常满意"...): each is parsed once. The
+    # parsed answers are shared between rows and must not be changed.
+    seen: dict = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue  # blank lines left in a spreadsheet are not questionnaires
         answers = {}
         for index, q in columns.items():
-            answer, found = parse_answer(q, row[index] if index < len(row) else "")
-            name = _column_name(index, _normal(header[index]))
-            problems.extend(ImportProblem(number, name, message) for message in found)
+            cell = row[index] if index < len(row) else ""
+            key = (index, cell)
+            result = seen.get(key)
+            if result is None:
+                result = parse_answer(q, cell)
+                if len(seen) < 100_000:
+                    seen[key] = result
+            answer, found = result
+            if found:
+                problems.extend(ImportProblem(number, names[index], message) for message in found)
             if answer:
                 answers[q["id"]] = answer
         parsed.append(PaperRow(number, answers))

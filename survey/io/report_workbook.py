@@ -13,6 +13,7 @@ from ..core.assessment.budget import MONEY_PLACES
 from ..core.assessment.values import quantize
 from ..core.exact import linked_value
 from ..core.labels import percent
+from .tabular import neutralise
 
 ANNEX_HEADERS = ("一级指标", "分值", "二级指标", "三级指标", "指标值", "指标说明", "实际完成值", "分值",
                  "得分", "未完成原因分析及改进措施")
@@ -64,9 +65,11 @@ class Sheet:
 
 
 def _cell_value(value):
+    """Numbers as numbers; text through the one neutralising rule (survey.tabular): an
+    indicator named "=HYPERLINK(...)" is shown, never run."""
     if isinstance(value, Decimal):
         return float(value)
-    return value
+    return neutralise(value)
 
 
 def _score(value):

@@ -3,8 +3,10 @@
 No Flask here. Callers pass a `sqlite_utils.Database` obtained from `connect()`.
 """
 import contextlib
+import os
 import sqlite3
 import threading
+from collections import deque
 from pathlib import Path
 
 import sqlite_utils
@@ -14,7 +16,16 @@ from .schema import migrations
 BUSY_TIMEOUT_MS = 10_000
 # Threads of one server process queue here for the write lock instead of polling SQLite's
 # busy handler (which sleeps in steps of up to 100 ms): measured p99 1 s -> 0.2 s under load.
-_WRITER = threading.RLock()
+_WRITER = threading.RLock()  # for connections not made by connect() (no survey_path)
+# Per database file: its writer lock, and the jobs waiting for it (see `batched_write`).
+_WRITERS: dict[str, threading.RLock] = {}
+_PENDING: dict[str, deque] = {}
+_SETUP = threading.Lock()
+# Several server processes on one database (`survey serve --processes N`, POSIX): an advisory
+# lock file next to it makes the processes queue for the write lock in the kernel (woken at
+# once) rather than in SQLite's busy handler (which sleeps in steps of up to 100 ms).
+# BEGIN IMMEDIATE and busy_timeout stay the guard against every other writer.
+_CROSS_PROCESS: dict[str, int] = {}
 
 
 class StoreError(Exception):
@@ -29,7 +40,9 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA foreign_keys = ON")
     # FULL: an acknowledged answer must survive a power cut, not only a crashed process.
     conn.execute("PRAGMA synchronous = FULL")
-    return sqlite_utils.Database(conn)
+    db = sqlite_utils.Database(conn)
+    db.survey_path = os.path.abspath(str(path))  # batched writes group jobs by database file
+    return db
 
 
 def initialise(path: str | Path) -> sqlite_utils.Database:
@@ -42,6 +55,12 @@ def initialise(path: str | Path) -> sqlite_utils.Database:
     migrations.apply(db)
     db.execute("PRAGMA foreign_keys = ON")
     return db
+
+
+def abandon_transaction(db: sqlite_utils.Database) -> None:
+    """A kept connection goes back to its pool with no transaction left open."""
+    if db.conn.in_transaction:
+        db.conn.execute("ROLLBACK")
 
 
 def schema_version(db: sqlite_utils.Database) -> list[str]:
@@ -57,13 +76,153 @@ def write_transaction(db: sqlite_utils.Database):
         with db.atomic():
             yield db
         return
-    with _WRITER:
-        conn.execute("BEGIN IMMEDIATE")
+    try:
+        with _writer(db), _cross_process_lock(db):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+    finally:
+        _after_release(db)
+
+
+def _writer(db) -> threading.RLock:
+    path = getattr(db, "survey_path", None)
+    if path is None:
+        return _WRITER
+    lock = _WRITERS.get(path)
+    if lock is None:
+        with _SETUP:
+            lock = _WRITERS.setdefault(path, threading.RLock())
+            _PENDING.setdefault(path, deque())
+    return lock
+
+
+def share_writer_across_processes(path: str | Path) -> None:
+    """Call in each server process sharing the database at `path` (POSIX only)."""
+    import fcntl  # noqa: F401  (POSIX only: fail here, not at the first write)
+    key = os.path.abspath(str(path))
+    if key not in _CROSS_PROCESS:
+        _CROSS_PROCESS[key] = os.open(key + ".writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+
+@contextlib.contextmanager
+def _cross_process_lock(db):
+    fd = _CROSS_PROCESS.get(getattr(db, "survey_path", None)) if _CROSS_PROCESS else None
+    if fd is None:
+        yield
+        return
+    import fcntl
+    fcntl.flock(fd, fcntl.LOCK_EX)  # blocks in the kernel, the GIL released
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class _Job:
+    __slots__ = ("fn", "durable", "done", "result", "error")
+
+    def __init__(self, fn, durable: bool):
+        self.fn, self.durable = fn, durable
+        self.done, self.result, self.error = False, None, None
+
+
+def batched_write(db: sqlite_utils.Database, fn, *, durable: bool = True):
+    """`fn(db)` in a write transaction, committed together with the jobs other threads of this
+    process queued meanwhile (group commit): one BEGIN IMMEDIATE ... COMMIT, so one fsync, for
+    all of them. Each job runs in its own savepoint: its exception rolls back its own writes
+    only and is raised in its own thread; every job's writes stay in one transaction.
+    `fn` runs on whichever thread leads the batch, with that thread's connection to the same
+    database, so it must use only the `db` it is given. Returns `fn`'s result once committed.
+
+    `durable=False` (a form view's counter) does not wait: the job is written now if the
+    writer is free, else by the thread holding it, with its own batch or right after (every
+    holder of a database's writer drains its queue on release, so no job is left behind). A
+    batch of such jobs alone commits with synchronous=NORMAL (in WAL mode: made durable by the
+    next full commit); a batch with answers always commits FULL. Returns None for those."""
+    path = getattr(db, "survey_path", None)
+    if path is None or db.conn.in_transaction:
+        with write_transaction(db):
+            return fn(db)
+    lock = _writer(db)
+    job = _Job(fn, durable)
+    _PENDING[path].append(job)
+    if not durable:
+        _after_release(db)
+        return None
+    try:
+        with lock:
+            if not job.done:
+                _run_batch(db, _take(path))
+    finally:
+        _after_release(db)
+    if job.error is not None:
+        raise job.error
+    return job.result
+
+
+def _take(path: str) -> list:
+    queue, jobs = _PENDING[path], []
+    while queue:
+        jobs.append(queue.popleft())
+    return jobs
+
+
+def _after_release(db) -> None:
+    """Write the jobs that queued while this thread held the writer, unless one of them is an
+    answer (its own thread is waiting for the writer and will lead) or another thread holds
+    the writer now (it will come here too when it lets go)."""
+    path = getattr(db, "survey_path", None)
+    if path is None or db.conn.in_transaction:
+        return
+    lock, queue = _writer(db), _PENDING[path]
+    while queue and not any(job.durable for job in list(queue)):
+        if lock._is_owned() or not lock.acquire(blocking=False):
+            return
         try:
-            yield db
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            jobs = _take(path)
+            if jobs:
+                _run_batch(db, jobs)
+        finally:
+            lock.release()
+
+
+def _run_batch(db, jobs: list) -> None:
+    conn = db.conn
+    relaxed = not any(job.durable for job in jobs)
+    try:
+        if relaxed:
+            conn.execute("PRAGMA synchronous = NORMAL")
+        with _cross_process_lock(db):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for job in jobs:
+                    conn.execute("SAVEPOINT job")
+                    try:
+                        job.result = job.fn(db)
+                    except Exception as error:  # noqa: BLE001 - raised again in its own thread
+                        conn.execute("ROLLBACK TO job")
+                        job.error = error
+                    conn.execute("RELEASE job")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+    except BaseException as error:  # nothing committed: every job of the batch fails
+        for job in jobs:
+            job.error, job.result = error, None
+        if not isinstance(error, Exception):
             raise
-        else:
-            conn.execute("COMMIT")
+    finally:
+        if relaxed:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA synchronous = FULL")
+        for job in jobs:
+            job.done = True

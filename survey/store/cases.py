@@ -13,7 +13,7 @@ from ..core.settings import SurveySettings
 from ..core.workdays import add_working_days
 from . import StoreError, write_transaction
 from .case_reports import case_figures, get_case  # noqa: F401  (case_figures: for exports)
-from .util import audit, dumps, iso, local_day, utc_now
+from .util import audit, dumps, insert_row, iso, local_day, utc_now
 from .workdays import department_calendar
 
 TEXT_MAX = 2000
@@ -39,21 +39,21 @@ def open_case_if_dissatisfied(db, survey: dict, questions: list[dict], response_
     received_at, day, channel, source = row
     calendar = department_calendar(db, survey["department_id"])
     due = add_working_days(calendar, dt.date.fromisoformat(day), settings.due_working_days)
-    case_id = db.table("cases").insert({
+    case_id = insert_row(db, "cases", {
         "survey_id": survey["id"], "response_id": response_id,
         "department_id": survey["department_id"], "channel": channel, "source": source,
         "status": "open", "response_valid": int(verdict.valid),
         "triggers": dumps([t.__dict__ for t in triggers]), "opened_at": received_at,
         "opened_day": day, "due_day": due.isoformat(),
         "due_working_days": settings.due_working_days, "updated_at": iso(utc_now()),
-    }).last_pk
+    })
     _event(db, case_id, "open", None, "open", None,
            {"triggers": [f"{t.label}：{t.question_text}" for t in triggers]})
     return case_id
 
 
 def _event(db, case_id, action, status_from, status_to, user_id, detail) -> None:
-    db.table("case_events").insert({
+    insert_row(db, "case_events", {
         "case_id": case_id, "action": action, "status_from": status_from,
         "status_to": status_to, "user_id": user_id, "detail": dumps(detail or {}),
         "at": iso(utc_now())})

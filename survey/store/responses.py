@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from ..core.chain import GENESIS, response_hash
 from ..core.screening import ResponseFacts, ScreeningRules, Verdict, screen
 from ..core.settings import SurveySettings
-from . import StoreError, write_transaction
+from . import StoreError, batched_write, write_transaction
 from . import cases as case_store
 from .util import iso, local_day, utc_now
 
@@ -40,12 +40,14 @@ def screening_rules(survey: dict) -> ScreeningRules:
     return SurveySettings.of(survey).screening_rules()
 
 
-def _facts(db, survey: dict, questions: list[dict], sub: Submission) -> ResponseFacts:
+def _facts(db, survey: dict, questions: list[dict], sub: Submission,
+           values: dict | None = None) -> ResponseFacts:
     missing = sum(1 for q in questions if q["required"] and not sub.answers.get(q["id"]))
     seen = bool(sub.device_hash) and db.execute(
         "SELECT 1 FROM responses WHERE survey_id = ? AND device_hash = ? LIMIT 1",
         [survey["id"], sub.device_hash]).fetchone() is not None
-    values = {o["id"]: o["value"] for q in questions for o in q["options"]}
+    if values is None:
+        values = {o["id"]: o["value"] for q in questions for o in q["options"]}
     scale_values = tuple(
         values[sub.answers[q["id"]][0]] for q in questions
         if q["kind"] == "scale" and sub.answers.get(q["id"]))
@@ -69,26 +71,33 @@ def _answer_rows(questions: list[dict], sub: Submission) -> list[dict]:
 def record_response(db, survey: dict, questions: list[dict], sub: Submission,
                     after_insert=None) -> tuple[int, Verdict]:
     """Store one response. `after_insert(db, response_id, verdict)` runs inside the same
-    transaction (follow-up cases use it), so either everything is stored or nothing."""
-    with write_transaction(db):
+    transaction (follow-up cases use it), so either everything is stored or nothing.
+    Concurrent submissions of one process share a commit (`store.batched_write`); each is
+    still whole or absent, with its screening and tallies in the same transaction."""
+    answers = _answer_rows(questions, sub)
+    rules = screening_rules(survey)
+    values = {o["id"]: o["value"] for q in questions for o in q["options"]}
+
+    def write(db):
         existing = db.execute("SELECT id FROM responses WHERE survey_id = ? AND nonce = ?",
                               [survey["id"], sub.nonce]).fetchone()
         if existing:
             raise DuplicateSubmissionError(existing[0])
-        facts = _facts(db, survey, questions, sub)
+        facts = _facts(db, survey, questions, sub, values)
         if survey["dedupe_policy"] == "device_cookie" and facts.device_seen_before:
             raise AlreadyAnsweredError("您已在本设备上提交过本问卷，感谢参与")
-        verdict = screen(facts, screening_rules(survey))
-        answers = _answer_rows(questions, sub)
+        verdict = screen(facts, rules)
         response_id = _insert(db, survey["id"], sub, answers)
-        db.table("screening").insert({"response_id": response_id, "valid": int(verdict.valid),
-                                      "reasons": json.dumps(list(verdict.reasons))})
+        db.conn.execute("INSERT INTO screening (response_id, valid, reasons) VALUES (?, ?, ?)",
+                        [response_id, int(verdict.valid), json.dumps(list(verdict.reasons))])
         _count(db, survey["id"], local_day(sub.received_at), sub.source, sub.channel,
                answers, returned=1, valid=int(verdict.valid))
         case_store.open_case_if_dissatisfied(db, survey, questions, response_id, answers, verdict)
         if after_insert:
             after_insert(db, response_id, verdict)
-    return response_id, verdict
+        return response_id, verdict
+
+    return batched_write(db, write)
 
 
 def chain_record(response: dict, answers: list[dict]) -> dict:
@@ -114,9 +123,18 @@ def _insert(db, survey_id: int, sub: Submission, answers: list[dict]) -> int:
            "ip_hash": sub.ip_hash, "nonce": sub.nonce}
     row["prev_hash"] = prev_hash
     row["hash"] = response_hash(prev_hash, chain_record(row, answers))
-    db.table("responses").insert(row)
-    db.table("answers").insert_all({**a, "response_id": next_id} for a in answers)
+    # Plain statements: sqlite-utils' insert() reads the table's schema on every call.
+    db.conn.execute(_INSERT_RESPONSE, [row[c] for c in _RESPONSE_COLUMNS])
+    db.conn.executemany(
+        "INSERT INTO answers (response_id, question_id, option_id, text) VALUES (?, ?, ?, ?)",
+        [(next_id, a["question_id"], a["option_id"], a["text"]) for a in answers])
     return next_id
+
+
+_RESPONSE_COLUMNS = ("id", "survey_id", "received_at", "day", "source", "channel",
+                     "duration_seconds", "device_hash", "ip_hash", "nonce", "prev_hash", "hash")
+_INSERT_RESPONSE = (f"INSERT INTO responses ({', '.join(_RESPONSE_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(_RESPONSE_COLUMNS))})")
 
 
 def _count(db, survey_id, day, source, channel, answers, *, returned: int, valid: int) -> None:
@@ -162,11 +180,14 @@ def set_validity(db, response_id: int, valid: bool, reason: str, user_id: int | 
 
 
 def record_form_view(db, survey_id: int, channel: str) -> None:
-    with write_transaction(db):
-        db.execute(
-            "INSERT INTO form_views (survey_id, day, channel, views) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT DO UPDATE SET views = views + 1",
-            [survey_id, local_day(utc_now()), channel])
+    """One more view of the form. Committed with the submissions of the moment when there are
+    any; a batch of views alone commits without waiting for the disk (synchronous=NORMAL in
+    WAL: durable at the next full commit), so opening the form never waits on an fsync."""
+    day = local_day(utc_now())
+    batched_write(db, lambda db: db.conn.execute(
+        "INSERT INTO form_views (survey_id, day, channel, views) VALUES (?, ?, ?, 1) "
+        "ON CONFLICT DO UPDATE SET views = views + 1", [survey_id, day, channel]) and None,
+        durable=False)
 
 
 def submissions_since(db, survey_id: int, ip_hash: str, since: str) -> int:

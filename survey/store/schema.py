@@ -405,3 +405,49 @@ def m170_issued_batch_channel(db):
             ON issued_batches(survey_id, channel);
         """
     )
+
+
+@migrations()
+def m171_form_revisions(db):
+    # The public form caches a survey's questions and options (and the HTML made from them)
+    # under this revision; every change to a question or option draws a new random one, so no
+    # code path can edit a questionnaire and leave a citizen a stale form. random() also keeps
+    # revisions of different databases (a restored backup) from ever meaning the same thing.
+    db.executescript(
+        """
+        CREATE TABLE form_revisions (
+            survey_id INTEGER PRIMARY KEY,
+            revision INTEGER NOT NULL
+        );
+        CREATE TRIGGER form_revision_question_insert AFTER INSERT ON questions BEGIN
+            INSERT OR REPLACE INTO form_revisions VALUES (NEW.survey_id, random());
+        END;
+        CREATE TRIGGER form_revision_question_update AFTER UPDATE ON questions BEGIN
+            INSERT OR REPLACE INTO form_revisions VALUES (NEW.survey_id, random());
+            INSERT OR REPLACE INTO form_revisions VALUES (OLD.survey_id, random());
+        END;
+        CREATE TRIGGER form_revision_question_delete AFTER DELETE ON questions BEGIN
+            INSERT OR REPLACE INTO form_revisions VALUES (OLD.survey_id, random());
+        END;
+        CREATE TRIGGER form_revision_option_insert AFTER INSERT ON options BEGIN
+            INSERT OR REPLACE INTO form_revisions
+                SELECT survey_id, random() FROM questions WHERE id = NEW.question_id;
+        END;
+        CREATE TRIGGER form_revision_option_update AFTER UPDATE ON options BEGIN
+            INSERT OR REPLACE INTO form_revisions
+                SELECT survey_id, random() FROM questions WHERE id IN (NEW.question_id, OLD.question_id);
+        END;
+        CREATE TRIGGER form_revision_option_delete AFTER DELETE ON options BEGIN
+            INSERT OR REPLACE INTO form_revisions
+                SELECT survey_id, random() FROM questions WHERE id = OLD.question_id;
+        END;
+        INSERT INTO form_revisions SELECT id, random() FROM surveys;
+        """
+    )
+
+
+@migrations()
+def m172_import_state(db):
+    # A paper import is written in short chunks (citizens' submissions go on between them) and
+    # made visible in one final transaction; until then its import row is 'pending'.
+    db.execute("ALTER TABLE imports ADD COLUMN state TEXT NOT NULL DEFAULT 'done'")

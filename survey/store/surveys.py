@@ -1,6 +1,8 @@
 """Surveys, their questions and options."""
 import json
 import secrets
+import threading
+from collections import OrderedDict
 
 from ..core.labels import SURVEY_STATUSES
 from . import StoreError
@@ -76,6 +78,52 @@ def get_survey(db, survey_id: int, department_id: int | None = None) -> dict | N
 def survey_by_token(db, token: str) -> dict | None:
     rows = list(db.query("SELECT id FROM surveys WHERE token = ?", [token]))
     return get_survey(db, rows[0]["id"]) if rows else None
+
+
+_PUBLIC_SURVEY = (
+    "SELECT surveys.*, departments.name AS department_name, form_revisions.revision AS "
+    "form_revision FROM surveys JOIN departments ON departments.id = surveys.department_id "
+    "LEFT JOIN form_revisions ON form_revisions.survey_id = surveys.id WHERE surveys.token = ?")
+
+
+def public_survey(db, token: str) -> dict | None:
+    """survey_by_token in one statement, with the survey's `form_revision` (the key of its
+    cached questionnaire): the citizen's path reads it on every request."""
+    cursor = db.conn.execute(_PUBLIC_SURVEY, [token])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return _decode(dict(zip([c[0] for c in cursor.description], row, strict=True)))
+
+
+_CACHE_SIZE = 256
+_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def cached(db, survey: dict, name: str, build):
+    """`build()` once per (database, survey, form revision, name): the questionnaire and what
+    is made from it (form classes, HTML). Shared by threads: treat the value as read-only."""
+    key = (getattr(db, "survey_path", None) or id(db), survey["id"], survey.get("form_revision"),
+           name)
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    value = build()
+    with _cache_lock:
+        _cache[key] = value
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
+
+
+def public_questionnaire(db, survey: dict) -> list[dict]:
+    """questionnaire(), cached under the survey's form revision (see public_survey)."""
+    if "form_revision" not in survey:
+        return questionnaire(db, survey["id"])
+    return cached(db, survey, "questionnaire", lambda: questionnaire(db, survey["id"]))
 
 
 def resolve(db, ref: str) -> dict | None:

@@ -27,3 +27,18 @@ def audit(db, action: str, *, department_id=None, user_id=None, subject="", deta
         "department_id": department_id, "user_id": user_id, "action": action,
         "subject": str(subject), "detail": dumps(detail or {}), "at": iso(utc_now()),
     })
+
+
+_INSERT_SQL: dict = {}
+
+
+def insert_row(db, table: str, row: dict) -> int:
+    """INSERT one row; its rowid. What `db.table(t).insert(row).last_pk` does, without
+    sqlite-utils reading the schema (two queries of sqlite_master) on every call: for the
+    citizen's path."""
+    key = (table, tuple(row))
+    sql = _INSERT_SQL.get(key)
+    if sql is None:
+        sql = _INSERT_SQL[key] = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in row)}) "
+                                  f"VALUES ({', '.join('?' * len(row))})")
+    return db.conn.execute(sql, list(row.values())).lastrowid

@@ -16,11 +16,13 @@ import os
 import random
 import resource
 import subprocess
+import time
 import urllib.parse
 
 import pytest
 
 from bench import _common
+from survey.web.db import IDLE_SECONDS
 
 from ..checks import incomplete_responses
 
@@ -75,7 +77,18 @@ def filled(path):
 
 @contextlib.contextmanager
 def remounted_read_only(path):
-    subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
+    # Linux refuses to remount read-only while a file is open for writing ("busy"): the
+    # server keeps each thread's database connection until it has been idle for
+    # survey.db.IDLE_SECONDS. (A kernel remounting a failing disk does not wait; this does.)
+    deadline = time.monotonic() + 4 * IDLE_SECONDS + 5
+    while True:
+        done = subprocess.run(["mount", "-o", "remount,ro", str(path)], capture_output=True,
+                              text=True)
+        if done.returncode == 0:
+            break
+        if "busy" not in done.stderr or time.monotonic() > deadline:
+            raise AssertionError(done.stderr)
+        time.sleep(0.2)
     try:
         yield
     finally:

@@ -22,7 +22,12 @@ TICKET_MAX_AGE = 7 * 24 * 3600
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="survey-form-ticket")
+    key = current_app.secret_key
+    found = current_app.extensions.get("survey_ticket_serializer")
+    if found is None or found[0] != key:
+        found = (key, URLSafeTimedSerializer(key, salt="survey-form-ticket"))
+        current_app.extensions["survey_ticket_serializer"] = found
+    return found[1]
 
 
 def new_ticket(source: str, channel: str) -> str:
@@ -98,4 +103,42 @@ def answers_from(form, questions: list[dict]) -> dict:
                 answers[q["id"]] = [int(v) for v in data]
         elif data:
             answers[q["id"]] = [int(data)]
+    return answers
+
+
+def plain_answers(questions: list[dict], formdata) -> dict | None:
+    """The answers of a submission WTForms would accept as it stands, read straight from the
+    posted fields, or None when anything is unusual (a missing required answer, an unknown
+    option, a duplicate, an over-long text, several values for one choice...). None only
+    means "let the WTForms form decide and explain": when this gives answers, they are exactly
+    what `answers_from(validated form)` gives (tests/web/test_public.py compares the two).
+    The ticket and the call-back fields are the caller's to check."""
+    answers = {}
+    for q in questions:
+        raw = formdata.getlist(f"q{q['id']}")
+        kind = q["kind"]
+        if kind == "text":
+            if not raw or not raw[0] or not raw[0].strip():
+                if q["required"] and not (raw and raw[0]):
+                    return None
+                continue  # blank: stored as no answer (WTForms: Optional, or cleaned to "")
+            text = clean_text(raw[0])
+            if len(text) > TEXT_MAX:
+                return None
+            if text:
+                answers[q["id"]] = text
+            continue
+        if not raw:
+            if q["required"]:
+                return None
+            continue
+        if kind != "multiple" and len(raw) != 1:
+            return None
+        if len(set(raw)) != len(raw):
+            return None
+        ids = {str(o["id"]): o["id"] for o in q["options"]}
+        chosen = [ids.get(value) for value in raw]
+        if None in chosen:
+            return None
+        answers[q["id"]] = chosen
     return answers
