@@ -1,6 +1,8 @@
 """Charts: real Chinese glyphs (no missing-glyph boxes), SVG and PNG output, empty data."""
 import warnings
+from pathlib import Path
 
+import matplotlib
 import pytest
 from matplotlib import font_manager
 from matplotlib.figure import Figure
@@ -65,7 +67,10 @@ def test_the_simplified_chinese_face_is_chosen(font_path):
 
 
 def test_a_latin_only_font_would_warn_so_the_check_can_fail():
-    latin = font_manager.FontProperties(fname=font_manager.findfont("DejaVu Sans"))
+    # The font file matplotlib ships, not a family lookup: a bare Debian has no system fonts, and
+    # there findfont("DejaVu Sans") fails once a CJK font has been registered.
+    latin = font_manager.FontProperties(
+        fname=str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"))
     with pytest.warns(UserWarning, match="Glyph .* missing"):
         _draw_text(latin, CHINESE)
 
