@@ -269,3 +269,15 @@ def test_poster_title_wraps_within_width_and_keeps_the_text(title):
     assert all(_width(line) <= 16.5 for line in lines if not line.endswith("…"))
     if not lines[-1].endswith("…"):
         assert "".join(lines).replace(" ", "") == title.replace(" ", "")
+
+
+def test_poster_png_draws_dollar_signs_literally(based, client, auth, make_survey):
+    """A title, department or channel with "$" is user text, never mathtext."""
+    survey = make_survey(title=r"$\frac{1}{0}$ 群众满意度调查 $\sqrt{$")
+    auth.login()
+    for channel in ["$x^2$ 窗口", r"窗口 $\sqrt{$"]:
+        response = client.get(f"/staff/surveys/{survey['id']}/poster.png",
+                              query_string={"ch": channel, "download": "1"})
+        assert response.status_code == 200
+        assert response.mimetype == "image/png"
+        assert_url(decode(response.data)[0], survey, channel)
