@@ -12,7 +12,7 @@ from ..auth import login_required
 from ..db import get_db
 from ..downloads import content_disposition
 from ..forms.builder import ChannelForm, channel_arg
-from ..urls import public_url
+from ..urls import loopback_warning, public_url
 from .base import bp, scoped_survey
 from .builder import render_survey_page
 
@@ -53,7 +53,7 @@ def _qr_page(survey: dict, form: ChannelForm, status: int = 200):
         channel["url"] = _qr_url(survey, channel["name"])
         channel["readable_url"] = unquote_plus(channel["url"])
     return render_survey_page("staff/survey_qr.html", survey, "qr", form=form,
-                              channels=channels), status
+                              channels=channels, loopback=loopback_warning()), status
 
 
 @bp.route("/surveys/<int:survey_id>/qr", methods=["GET", "POST"])
@@ -107,7 +107,7 @@ def poster(survey_id):
     channel = _channel()
     return render_template("staff/poster.html", survey=survey, channel=channel,
                            url=_qr_url(survey, channel),
-                           instruction=poster_image.INSTRUCTION)
+                           instruction=poster_image.INSTRUCTION, loopback=loopback_warning())
 
 
 @bp.get("/surveys/<int:survey_id>/poster.png")
