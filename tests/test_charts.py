@@ -146,3 +146,19 @@ def test_no_font_at_all_is_a_chinese_error(monkeypatch, fresh_font_choice):
     monkeypatch.setattr(charts, "bundled_font_path", lambda: None)
     with pytest.raises(charts.ChartError, match="未找到中文字体"):
         charts.cjk_font_path()
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_dollar_signs_in_user_text_are_drawn_literally(fmt):
+    """Channel labels and question texts are user text: "$" must not start mathtext."""
+    figures = _figures()
+    figures["questions"][0]["text"] = r"收费 $5 还是 $\frac{1}{0}$ 元？"
+    figures["questions"][0]["options"][0]["label"] = "$x^2$ 满意"
+    rates = [{**RATES[0], "label": "$x^2$ 窗口"}, {**RATES[1], "label": r"$\frac{1}{0}$"}]
+    for kind, data in [("levels", figures), ("channels", rates), ("series", rates)]:
+        assert charts.render(kind, data, fmt)
+    fig = charts.rate_chart(rates, charts.chart_font())
+    charts.to_bytes(fig, fmt)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert r"$\frac{1}{0}$（n=0）" in labels
+    assert not any(t.get_parse_math() for t in fig.findobj(charts.Text))

@@ -67,3 +67,17 @@ def test_summary_of_unknown_survey_fails_in_chinese(runner):
     result = runner.invoke(args=["summary", "no-such-survey", "--json"])
     assert result.exit_code != 0
     assert "找不到问卷" in result.output
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_serve_on_a_busy_port_fails_in_one_chinese_line(runner, processes):
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(args=["serve", "--host", "127.0.0.1", "--port", str(port),
+                                     "--processes", processes])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == f"端口 {port} 已被占用：请换一个端口（--port）或先停止占用它的程序。\n"
+    assert "Traceback" not in result.output and "服务已启动" not in result.output

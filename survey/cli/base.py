@@ -1,4 +1,5 @@
 """Setting up: init, users, surveys, the demo, the production server, the summary."""
+import errno
 import json
 import sys
 
@@ -98,6 +99,10 @@ def summary_command(survey_ref, as_json):
     click.echo(figures["definitions"].get("satisfaction_rate", ""))
 
 
+# EADDRINUSE; WSAEADDRINUSE (10048) on Windows
+ADDRESS_IN_USE = {errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", errno.EADDRINUSE)}
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -108,14 +113,21 @@ def summary_command(survey_ref, as_json):
 @with_appcontext
 def serve_command(host, port, workers, processes):
     """用生产级 WSGI 服务器（waitress）运行服务。"""
-    from ..web.serve import serve
+    from ..web.serve import check_port, serve
     app = current_app._get_current_object()
     if processes > 1 and sys.platform == "win32":
         raise click.ClickException("Windows 上只能单进程运行（不要使用 --processes）")
-    click.echo(f"服务已启动：http://{host}:{port}/staff/  （{processes} 个进程 × {workers} 个线程，"
-               "按 Ctrl+C 停止）")
-    # waitress: pure Python, runs the same on Linux and on a county office's Windows server.
-    serve(app, host, port, workers, processes)
+    try:
+        check_port(host, port)  # before saying "started"
+        click.echo(f"服务已启动：http://{host}:{port}/staff/  （{processes} 个进程 × {workers} 个线程，"
+                   "按 Ctrl+C 停止）")
+        # waitress: pure Python, runs the same on Linux and on a county office's Windows server.
+        serve(app, host, port, workers, processes)
+    except OSError as error:
+        if error.errno not in ADDRESS_IN_USE:
+            raise
+        click.echo(f"端口 {port} 已被占用：请换一个端口（--port）或先停止占用它的程序。", err=True)
+        sys.exit(1)
 
 
 COMMANDS = [init_command, create_user_command, new_survey_command, summary_command,

@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 
 from ..io import qr
 from ..web.forms.builder import channel_arg
-from ..web.urls import public_url
+from ..web.urls import loopback_warning, public_url
 from .base import fail, find_survey
 
 
@@ -35,6 +35,8 @@ def qr_command(survey_ref, output, channel, scale):
         fail(OSError(f"无法写入文件 {output}：{error.strerror}"))
     click.echo(f"已生成二维码：{output}")
     click.echo(f"二维码网址：{url}")
+    if warning := loopback_warning():
+        click.echo(f"注意：{warning}", err=True)
 
 
 COMMANDS = [qr_command]

@@ -16,9 +16,11 @@ import subprocess
 import textwrap
 from pathlib import Path
 
+import matplotlib
 from matplotlib import dates as mdates
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ..core.errors import DomainError
@@ -247,13 +249,28 @@ def rate_chart(rows: list[dict], font, empty: str = "暂无可比较的满意率
     return fig
 
 
+# Titles, labels, channels and question texts are user text: a "$" must never start mathtext
+# (a "$\\frac{1}{0}$" title would raise while drawing) nor LaTeX. Set once for the process, so
+# the tick labels matplotlib creates while drawing are plain too.
+matplotlib.rcParams["text.parse_math"] = False
+matplotlib.rcParams["text.usetex"] = False
+
+
+def plain_text(fig: Figure) -> Figure:
+    """Every text already in `fig` drawn literally: no mathtext, no LaTeX."""
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+        text.set_usetex(False)
+    return fig
+
+
 def to_bytes(fig: Figure, fmt: str) -> bytes:
     if fmt not in FORMATS:
         raise ChartError(f"不支持的图表格式：{fmt}")
     out = io.BytesIO()
     # No creation date or version stamp in the file: nothing in it but the data.
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-    fig.savefig(out, format=fmt, dpi=PRINT_DPI if fmt == "png" else 100, metadata=metadata)
+    plain_text(fig).savefig(out, format=fmt, dpi=PRINT_DPI if fmt == "png" else 100, metadata=metadata)
     return out.getvalue()
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import segno
 from matplotlib.figure import Figure
 
-from .charts import chart_font
+from .charts import chart_font, plain_text
 from .qr import ERROR_LEVEL, QUIET_ZONE
 
 A4_INCHES = (8.27, 11.69)
@@ -89,5 +89,5 @@ def poster_png(*, department: str, title: str, url: str, channel: str = "",
                dpi: int = 150) -> bytes:
     fig = poster_figure(department=department, title=title, url=url, channel=channel)
     out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=dpi, facecolor="white")
+    plain_text(fig).savefig(out, format="png", dpi=dpi, facecolor="white")
     return out.getvalue()

@@ -29,9 +29,21 @@ def waitress_options(app, workers: int) -> dict:
             "max_request_body_size": app.config["IMPORT_MAX_BYTES"] + 1024 * 1024}
 
 
+def check_port(host: str, port: int) -> None:
+    """Raise OSError (EADDRINUSE) when the address is taken, before waitress builds a server:
+    a failed waitress bind leaves its sockets to the garbage collector."""
+    for family, kind, proto, _, address in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE):
+        with socket.socket(family, kind, proto) as probe:
+            if os.name == "posix":  # as waitress does: a port in TIME_WAIT is not "in use"
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+
+
 def serve(app, host: str, port: int, workers: int, processes: int = 1) -> None:
     import waitress
     if processes <= 1:
+        check_port(host, port)
         waitress.serve(app, host=host, port=port, **waitress_options(app, workers))
         return
     if os.name != "posix":

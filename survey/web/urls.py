@@ -1,5 +1,6 @@
 """Absolute public URLs, honouring BASE_URL for deployments behind a proxy."""
-from urllib.parse import quote, urlencode
+import ipaddress
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import current_app, has_request_context, request
 
@@ -23,3 +24,20 @@ def public_url(token: str, channel: str = "", via_qr: bool = False) -> str:
         params["ch"] = channel
     query = ("?" + urlencode(params)) if params else ""
     return f"{base_url()}/s/{quote(token)}{query}"
+
+
+def loopback_warning() -> str | None:
+    """A plain warning when QR codes would point at this machine's loopback address (no
+    BASE_URL configured and the page opened as 127.0.0.1 / localhost / ::1): phones scanning
+    them reach nothing. None when the address is reachable from elsewhere."""
+    if current_app.config.get("BASE_URL"):
+        return None
+    host = (urlsplit(base_url()).hostname or "").rstrip(".").lower()
+    if host != "localhost" and not host.endswith(".localhost"):
+        try:
+            if not ipaddress.ip_address(host).is_loopback:
+                return None
+        except ValueError:
+            return None
+    return (f"此二维码指向本机地址 {host}，手机无法打开。请设置 SURVEY_BASE_URL=http://<本机局域网地址>:端口，"
+            "或以 survey serve --host 0.0.0.0 启动后用局域网地址访问本页。")

@@ -269,3 +269,61 @@ def test_poster_title_wraps_within_width_and_keeps_the_text(title):
     assert all(_width(line) <= 16.5 for line in lines if not line.endswith("…"))
     if not lines[-1].endswith("…"):
         assert "".join(lines).replace(" ", "") == title.replace(" ", "")
+
+
+def test_poster_png_draws_dollar_signs_literally(based, client, auth, make_survey):
+    """A title, department or channel with "$" is user text, never mathtext."""
+    survey = make_survey(title=r"$\frac{1}{0}$ 群众满意度调查 $\sqrt{$")
+    auth.login()
+    for channel in ["$x^2$ 窗口", r"窗口 $\sqrt{$"]:
+        response = client.get(f"/staff/surveys/{survey['id']}/poster.png",
+                              query_string={"ch": channel, "download": "1"})
+        assert response.status_code == 200
+        assert response.mimetype == "image/png"
+        assert_url(decode(response.data)[0], survey, channel)
+
+
+LOOPBACK_WARNING = "手机无法打开。请设置 SURVEY_BASE_URL="
+
+
+@pytest.mark.parametrize("host, warned", [("127.0.0.1:8000", True), ("localhost", True),
+                                          ("127.1.2.3:8000", True), ("[::1]:8000", True),
+                                          ("192.168.1.20:8000", False),
+                                          ("survey.example.gov.cn", False)])
+def test_loopback_warning_for_loopback_hosts_only(app, host, warned):
+    from survey.web.urls import loopback_warning
+    with app.test_request_context("/", base_url=f"http://{host}"):
+        warning = loopback_warning()
+    assert (warning is not None) is warned
+    if warned:
+        assert warning.startswith("此二维码指向本机地址 ") and LOOPBACK_WARNING in warning
+
+
+def test_qr_and_poster_pages_warn_when_codes_point_at_loopback(client, auth, make_survey):
+    survey = make_survey()
+    auth.login()  # the test client's host is "localhost"
+    for path in ["/qr", "/poster?ch=窗口 3"]:
+        html = client.get(f"/staff/surveys/{survey['id']}{path}").get_data(as_text=True)
+        assert "此二维码指向本机地址 localhost" in html and LOOPBACK_WARNING in html, path
+
+
+def test_qr_pages_do_not_warn_with_a_base_url(based, client, auth, make_survey):
+    survey = make_survey()
+    auth.login()
+    for path in ["/qr", "/poster?ch=窗口 3"]:
+        html = client.get(f"/staff/surveys/{survey['id']}{path}").get_data(as_text=True)
+        assert "二维码" in html and LOOPBACK_WARNING not in html
+
+
+def test_cli_qr_warns_on_stderr_without_a_base_url(runner, make_survey, tmp_path):
+    survey = make_survey()
+    result = runner.invoke(args=["qr", str(survey["id"]), "-o", str(tmp_path / "a.png")])
+    assert result.exit_code == 0, result.output
+    assert "此二维码指向本机地址 127.0.0.1" in result.stderr
+    assert LOOPBACK_WARNING in result.stderr and LOOPBACK_WARNING not in result.stdout
+
+
+def test_cli_qr_does_not_warn_with_a_base_url(based, runner, make_survey, tmp_path):
+    survey = make_survey()
+    result = runner.invoke(args=["qr", str(survey["id"]), "-o", str(tmp_path / "a.png")])
+    assert result.exit_code == 0 and not result.stderr

@@ -18,6 +18,7 @@ from ...store import assessments as store
 from ...store.assessment_view import build_view, snapshot
 from ..auth import admin_required, department_id, login_required
 from ..db import get_db
+from ..downloads import content_disposition
 from ..forms.assessment_rules import choices
 from ..forms.assessments import (
     ActualForm,
@@ -209,9 +210,8 @@ def assessment_print(assessment_id):
 
 
 def _filename(assessment: dict, ext: str) -> str:
-    from urllib.parse import quote
-    name = quote(f"{assessment['year']}年度部门整体绩效自评表-{assessment['id']}.{ext}")
-    return f"attachment; filename=assessment-{assessment['id']}.{ext}; filename*=UTF-8''{name}"
+    return content_disposition(f"{assessment['year']}年度部门整体绩效自评表-{assessment['id']}.{ext}",
+                               f"assessment-{assessment['id']}.{ext}")
 
 
 @bp.get("/assessments/<int:assessment_id>/report.xlsx")

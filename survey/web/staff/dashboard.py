@@ -5,7 +5,6 @@ Figures and charts come from a file cache keyed on a cheap data version, so a pa
 no new data reads a few small rows and one cached file; nothing is recomputed."""
 import json
 from pathlib import Path
-from urllib.parse import quote
 
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 
@@ -23,6 +22,7 @@ from ...store.tallies import TallyFilter, channels
 from ...store.util import audit, dumps
 from ..auth import department_id, login_required
 from ..db import get_db
+from ..downloads import content_disposition
 from ..errors import render_error
 from ..forms.dashboard import DashboardFilterForm, ValidityDecisionForm
 from .base import bp, scoped_survey
@@ -136,8 +136,7 @@ def _chart_response(slot: str, key: str, fmt: str, make, title: str):
     response.cache_control.no_cache = True
     if fmt == "png":
         # RFC 5987: a Chinese title in a raw header is a 500 under waitress (latin-1 only)
-        response.headers["Content-Disposition"] = (
-            f"attachment; filename=\"chart.png\"; filename*=UTF-8''{quote(title + '.png')}")
+        response.headers["Content-Disposition"] = content_disposition(title + ".png", "chart.png")
     return response.make_conditional(request)
 
 

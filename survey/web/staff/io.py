@@ -1,7 +1,6 @@
 """Staff pages for data in and out: exports, the evidence package, paper questionnaires (file
 import and quick entry) and the department's API tokens."""
 import tempfile
-from urllib.parse import quote
 
 from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -14,6 +13,7 @@ from ...store.responses import DuplicateSubmissionError
 from ...store.surveys import questionnaire
 from ..auth import admin_required, department_id, login_required
 from ..db import get_db
+from ..downloads import content_disposition
 from ..forms.io import ApiTokenForm, ImportForm, entry_form_class, new_entry_nonce
 from ..security import csrf
 from .base import bp, scoped_survey
@@ -24,9 +24,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _attachment(chunks, filename: str, content_type: str, length: int | None = None):
     response = Response(chunks, content_type=content_type)
-    ascii_name = "survey." + filename.rsplit(".", 1)[-1]
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
+    response.headers["Content-Disposition"] = content_disposition(
+        filename, "survey." + filename.rsplit(".", 1)[-1])
     if length is not None:
         response.headers["Content-Length"] = str(length)
     return response

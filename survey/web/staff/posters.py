@@ -10,8 +10,9 @@ from ...io import qr
 from ...store import builder as store
 from ..auth import login_required
 from ..db import get_db
+from ..downloads import content_disposition
 from ..forms.builder import ChannelForm, channel_arg
-from ..urls import public_url
+from ..urls import loopback_warning, public_url
 from .base import bp, scoped_survey
 from .builder import render_survey_page
 
@@ -34,10 +35,11 @@ def _filename(survey: dict, kind: str, channel: str, suffix: str) -> str:
     return f"问卷{survey['id']}-{kind}{tag}.{suffix}"
 
 
-def _image(data: bytes, mimetype: str, name: str):
+def _image(data: bytes, mimetype: str, name: str, fallback: str):
     download = request.args.get("download") == "1"
-    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=download,
-                         download_name=name, max_age=0)
+    response = send_file(io.BytesIO(data), mimetype=mimetype, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(name, fallback,
+                                                                  inline=not download)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
@@ -51,7 +53,7 @@ def _qr_page(survey: dict, form: ChannelForm, status: int = 200):
         channel["url"] = _qr_url(survey, channel["name"])
         channel["readable_url"] = unquote_plus(channel["url"])
     return render_survey_page("staff/survey_qr.html", survey, "qr", form=form,
-                              channels=channels), status
+                              channels=channels, loopback=loopback_warning()), status
 
 
 @bp.route("/surveys/<int:survey_id>/qr", methods=["GET", "POST"])
@@ -83,7 +85,7 @@ def qr_svg(survey_id):
     survey = scoped_survey(survey_id)
     channel = _channel()
     return _image(qr.qr_svg(_qr_url(survey, channel)), "image/svg+xml",
-                  _filename(survey, "二维码", channel, "svg"))
+                  _filename(survey, "二维码", channel, "svg"), f"survey{survey_id}-qr.svg")
 
 
 @bp.get("/surveys/<int:survey_id>/qr.png")
@@ -95,7 +97,7 @@ def qr_png(survey_id):
     if not 1 <= scale <= qr.PNG_SCALE_MAX:
         abort(400)
     return _image(qr.qr_png(_qr_url(survey, channel), scale), "image/png",
-                  _filename(survey, "二维码", channel, "png"))
+                  _filename(survey, "二维码", channel, "png"), f"survey{survey_id}-qr.png")
 
 
 @bp.get("/surveys/<int:survey_id>/poster")
@@ -105,7 +107,7 @@ def poster(survey_id):
     channel = _channel()
     return render_template("staff/poster.html", survey=survey, channel=channel,
                            url=_qr_url(survey, channel),
-                           instruction=poster_image.INSTRUCTION)
+                           instruction=poster_image.INSTRUCTION, loopback=loopback_warning())
 
 
 @bp.get("/surveys/<int:survey_id>/poster.png")
@@ -115,4 +117,5 @@ def poster_png(survey_id):
     channel = _channel()
     data = poster_image.poster_png(department=survey["department_name"], title=survey["title"],
                                    url=_qr_url(survey, channel), channel=channel)
-    return _image(data, "image/png", _filename(survey, "海报", channel, "png"))
+    return _image(data, "image/png", _filename(survey, "海报", channel, "png"),
+                  f"survey{survey_id}-poster.png")
