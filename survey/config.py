@@ -33,7 +33,9 @@ HASH_KEY = {hash_key!r}
 
 def ensure_instance(instance_path: Path) -> Path:
     """Create the instance folder and its secret config if missing; return the config path."""
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name == "posix":
+        os.chmod(instance_path, 0o700)  # answers, secrets and backups: the owner only
     config_file = instance_path / "config.py"
     if not config_file.exists():
         text = SECRET_FILE_TEMPLATE.format(

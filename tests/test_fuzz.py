@@ -68,9 +68,9 @@ def public_survey(app):
     return survey
 
 
-def _ticket(app, kind: str) -> str | None:
+def _ticket(app, kind: str, survey_id: int) -> str | None:
     with app.test_request_context("/"):
-        valid = new_ticket("qr", "窗口1")
+        valid = new_ticket("qr", "窗口1", survey_id)
     return {"valid": valid, "tampered": valid[:-3] + "abc", "junk": "x.y.z", "none": None}[kind]
 
 
@@ -91,7 +91,8 @@ def test_public_form_posts_never_fail_and_never_store_an_incomplete_response(
         app, public_survey, data):
     client = app.test_client()
     form = data.draw(form_posts(public_survey))
-    ticket = _ticket(app, data.draw(st.sampled_from(["valid", "valid", "tampered", "junk", "none"])))
+    ticket = _ticket(app, data.draw(st.sampled_from(["valid", "valid", "tampered", "junk", "none"])),
+                     public_survey["id"])
     if ticket:
         form["ticket"] = ticket
     response = client.post(f"/s/{public_survey['token']}", data=form,
@@ -102,7 +103,7 @@ def test_public_form_posts_never_fail_and_never_store_an_incomplete_response(
 
 
 def test_a_complete_post_is_stored_so_the_fuzz_can_reach_storage(app, public_survey):
-    form = {"ticket": _ticket(app, "valid")}
+    form = {"ticket": _ticket(app, "valid", public_survey["id"])}
     for q in public_survey["questions"]:
         form[f"q{q['id']}"] = str(q["options"][0]["id"]) if q["options"] else "好"
     assert app.test_client().post(f"/s/{public_survey['token']}", data=form).status_code == 303

@@ -1,6 +1,8 @@
 """`survey backup` / `survey restore` and the rate-limit summary (survey.ops)."""
 import datetime as dt
+import os
 import sqlite3
+import stat
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -171,3 +173,47 @@ def test_restore_into_an_empty_instance_creates_the_database(app, make_survey, t
     result = ops.restore(fresh, tmp_path / "copy.db")
     assert result.kept_as is None and result.restored.responses == 2
     assert response_nonces(fresh) == {"n0", "n1"}
+
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@posix_only
+def test_init_leaves_the_instance_private(app, runner, client):
+    client.get("/")  # a request connection, so the -wal and -shm files exist
+    os.chmod(app.instance_path, 0o755)
+    os.chmod(database(app), 0o644)
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert _mode(app.instance_path) == 0o700
+    assert _mode(database(app)) == 0o600
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(database(app) + suffix):
+            assert _mode(database(app) + suffix) == 0o600
+
+
+@posix_only
+def test_a_new_instance_starts_private(tmp_path, monkeypatch):
+    from survey import create_app
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "fresh"))
+    app = create_app({"TESTING": True})
+    assert _mode(app.instance_path) == 0o700
+    assert _mode(app.config["DATABASE"]) == 0o600
+
+
+@posix_only
+def test_backup_file_is_private(app, runner, tmp_path):
+    target = tmp_path / "private.db"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert _mode(target) == 0o600
+
+
+def test_request_connections_overwrite_deleted_data(app):
+    from survey.web.db import get_db
+    with app.test_request_context("/"):
+        assert get_db().execute("PRAGMA secure_delete").fetchone()[0] == 1

@@ -224,6 +224,17 @@ def test_error_pages_have_security_headers_too(client):
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
+def test_a_wrong_method_says_which_methods_are_allowed(client, make_survey):
+    survey = make_survey()
+    page = client.delete(f"/s/{survey['token']}/thanks")
+    assert page.status_code == 405
+    assert {m.strip() for m in page.headers["Allow"].split(",")} >= {"GET"}
+    assert page.mimetype == "text/html" and "不支持该操作方式" in page.get_data(as_text=True)
+    api = client.delete(f"/api/v1/surveys/{survey['id']}/summary")
+    assert api.status_code == 405 and "GET" in api.headers["Allow"]
+    assert api.is_json and api.get_json()["status"] == 405
+
+
 def _set_cookie(response, name: str) -> str:
     return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}="))
 

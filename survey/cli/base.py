@@ -12,7 +12,7 @@ from ..core.questionnaire import SURVEY_TEMPLATES, load_survey_template
 from ..store import StoreError, accounts
 from ..store import surveys as survey_store
 from ..store.tallies import survey_figures
-from ..web.db import get_db
+from ..web.db import get_db, restrict_files
 from ..web.urls import public_url
 
 
@@ -35,6 +35,7 @@ def echo_json(data) -> None:
 @with_appcontext
 def init_command():
     """创建实例目录、配置（含随机密钥）和数据库；可重复执行。"""
+    restrict_files(current_app)
     click.echo(f"实例目录：{current_app.instance_path}")
     click.echo(f"数据库：{current_app.config['DATABASE']}")
 

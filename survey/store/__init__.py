@@ -40,6 +40,8 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA foreign_keys = ON")
     # FULL: an acknowledged answer must survive a power cut, not only a crashed process.
     conn.execute("PRAGMA synchronous = FULL")
+    # Deleted answers and call-back numbers are overwritten, not left in free pages.
+    conn.execute("PRAGMA secure_delete = ON")
     db = sqlite_utils.Database(conn)
     db.survey_path = os.path.abspath(str(path))  # batched writes group jobs by database file
     return db
@@ -55,6 +57,17 @@ def initialise(path: str | Path) -> sqlite_utils.Database:
     migrations.apply(db)
     db.execute("PRAGMA foreign_keys = ON")
     return db
+
+
+def restrict_permissions(path: str | Path) -> None:
+    """Database files readable by their owner only (POSIX): the file, its -wal and -shm.
+
+    SQLite creates a later -wal/-shm with the main file's mode, so this holds from now on."""
+    if os.name != "posix":
+        return
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(f"{path}{suffix}", 0o600)
 
 
 def abandon_transaction(db: sqlite_utils.Database) -> None:

@@ -94,6 +94,11 @@ def backup(database: Path, target: Path) -> DatabaseInfo:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
+    # Created empty with mode 0600 (SQLite takes an empty file as a new database), so the
+    # copy of every answer is never readable by others, not even while it is written.
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    if os.name == "posix":
+        os.chmod(partial, 0o600)
     _copy(database, partial)
     try:
         info = inspect_database(partial)

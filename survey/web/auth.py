@@ -1,5 +1,6 @@
 """Who is logged in, and the decorators that guard staff pages."""
 import functools
+from urllib.parse import unquote, urlsplit
 
 from flask import abort, g, redirect, request, session, url_for
 
@@ -44,7 +45,19 @@ def department_id() -> int:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only local paths: a login link must not bounce the user to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only same-site paths: a login link must not bounce the user to another site.
+
+    Browsers drop tabs and newlines and read backslashes as slashes, so anything with a
+    control character or a backslash, before or after percent-decoding, is refused, as is
+    anything that is not a single-slash path without scheme or host."""
+    if not target:
+        return None
+    for candidate in (target, unquote(target)):
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in candidate) or "\\" in candidate:
+            return None
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
+    return target

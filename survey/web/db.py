@@ -7,6 +7,7 @@ given back at the end of the request (a transaction left open by an error is rol
 closed once it has been idle for IDLE_SECONDS, so a quiet server holds no database file open:
 the WAL is checkpointed, and the disk can be remounted or the file replaced.
 """
+import os
 import threading
 import time
 import weakref
@@ -106,4 +107,12 @@ def _reap() -> None:
 def init_app(app):
     # Upgrade (never recreate) the database before the first request.
     store.initialise(app.config["DATABASE"]).conn.close()
+    restrict_files(app)
     app.teardown_appcontext(close_db)
+
+
+def restrict_files(app) -> None:
+    """The instance folder (secrets, answers, backups) 0700 and the database files 0600 (POSIX)."""
+    if os.name == "posix":
+        os.chmod(app.instance_path, 0o700)
+    store.restrict_permissions(app.config["DATABASE"])

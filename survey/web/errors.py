@@ -28,7 +28,11 @@ def render_error(status: int, message: str | None = None):
 
 
 def _http_error(error: HTTPException):
-    return render_error(error.code or 500, getattr(error, "description_zh", None))
+    body, status = render_error(error.code or 500, getattr(error, "description_zh", None))
+    # werkzeug's own headers stay (Allow on a 405, Retry-After, WWW-Authenticate); the body,
+    # and so its Content-Type, is ours.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
 
 
 def _database_error(error: sqlite3.OperationalError):

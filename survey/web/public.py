@@ -60,7 +60,7 @@ def form(token):
     db = get_db()
     questions = survey_store.public_questionnaire(db, survey)
     fresh_html, offers_callback = _fresh_html(db, survey, questions)
-    ticket = new_ticket(source, channel)
+    ticket = new_ticket(source, channel, survey["id"])
     if not large_type.switched():
         record_form_view(db, survey["id"], channel)
 
@@ -92,7 +92,7 @@ def submit(token):
     db = get_db()
     questions = survey_store.public_questionnaire(db, survey)
     posted_ticket = request.form.get("ticket", "")
-    ticket = read_ticket(posted_ticket)
+    ticket = read_ticket(posted_ticket, survey["id"])
     # The common case, answers WTForms would take as they are, skips building the form (a
     # third of the POST's CPU); anything else goes through the form, which explains.
     answers = None
@@ -101,7 +101,8 @@ def submit(token):
     after_insert = None
     if answers is None:
         form_ = with_callback_block(_form_class(db, survey, questions), survey)(meta={
-            "csrf_context": posted_ticket if ticket else new_ticket("web", "")})
+            "csrf_context": (posted_ticket if ticket else new_ticket("web", "", survey["id"]),
+                             survey["id"])})
         if not form_.validate():
             return render_template("public/form.html", survey=survey, questions=questions,
                                    form=form_, has_errors=True, action=_action(survey)), 422

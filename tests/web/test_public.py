@@ -116,6 +116,29 @@ def test_missing_or_forged_ticket_is_refused_and_answers_kept(app, client, make_
     assert client.post(f"/s/{survey['token']}", data=data).status_code == 303
 
 
+def test_a_ticket_from_another_survey_is_refused_and_answers_kept(app, client, make_survey):
+    first, second = make_survey(title="问卷甲"), make_survey(title="问卷乙")
+    data = {**full_answers(second, 0, text="跨问卷的意见"), "ticket": ticket_of(open_form(client, first))}
+    response = client.post(f"/s/{second['token']}", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "页面已过期" in html and "跨问卷的意见" in html
+    assert count_responses(app, second["id"]) == 0 and count_responses(app, first["id"]) == 0
+    data["ticket"] = ticket_of(html)  # the re-shown form's ticket is this survey's own
+    assert client.post(f"/s/{second['token']}", data=data).status_code == 303
+    assert count_responses(app, second["id"]) == 1
+
+
+def test_a_ticket_signed_before_tickets_named_their_survey_is_refused(app, client, make_survey):
+    from survey.web.forms.public import _serializer
+    survey = make_survey()
+    with app.test_request_context("/"):
+        old = _serializer().dumps({"n": "old-nonce", "t": 0.0, "s": "web", "c": ""})
+    response = client.post(f"/s/{survey['token']}", data={**full_answers(survey), "ticket": old})
+    assert response.status_code == 422 and "页面已过期" in response.get_data(as_text=True)
+    assert count_responses(app, survey["id"]) == 0
+
+
 def test_too_long_text_is_rejected_with_message(app, client, make_survey):
     survey = make_survey()
     data = {**full_answers(survey, text="长" * 1001), "ticket": ticket_of(open_form(client, survey))}

@@ -1,4 +1,6 @@
 """Staff login and the department's survey list."""
+from urllib.parse import urlencode
+
 import pytest
 
 from survey.web.db import get_db
@@ -42,6 +44,33 @@ def test_login_redirects_only_to_local_next(client):
     response = client.post("/staff/login?next=//evil.example/x", data={
         "username": "alice", "password": PASSWORD, "csrf_token": csrf_token_from(page)})
     assert response.headers["Location"] == "/staff/"
+
+
+HOSTILE_NEXT = ["/%09/evil.example/x", "//evil.example", "/\\evil.example", "https://evil.example",
+                "/%0A/x", "%2F%2Fevil.example", " //evil.example", "/\t/evil.example",
+                "/%5C/evil.example", "/%2F/evil.example", "/%7F/x", "\r\n//evil.example"]
+
+
+def _login_with_next(client, path):
+    page = client.get("/staff/login").get_data(as_text=True)
+    return client.post(path, data={
+        "username": "alice", "password": PASSWORD, "csrf_token": csrf_token_from(page)})
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_login_never_redirects_off_site_whatever_the_encoding(client, target):
+    """Raw in the URL (the browser's percent-encoding decoded once) and encoded as a value."""
+    raw = _login_with_next(client, "/staff/login?next=" + target)
+    assert raw.status_code == 302 and raw.headers["Location"] == "/staff/"
+    client.post("/staff/logout", data={"csrf_token": csrf_token_from(
+        client.get("/staff/").get_data(as_text=True))})
+    encoded = _login_with_next(client, "/staff/login?" + urlencode({"next": target}))
+    assert encoded.status_code == 302 and encoded.headers["Location"] == "/staff/"
+
+
+def test_login_follows_a_local_next(client):
+    response = _login_with_next(client, "/staff/login?next=/staff/surveys")
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/surveys"
 
 
 def test_survey_list_shows_own_department_with_counts_and_link(client, auth, make_survey):

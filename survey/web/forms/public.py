@@ -1,8 +1,8 @@
 """The citizen's questionnaire form, built at run time from the survey's questions.
 
-CSRF here is stateless: the token is a signed form ticket (nonce, start time, channel), so the
-form still works when the in-app browser refuses cookies; the nonce then also stops double
-submissions.
+CSRF here is stateless: the token is a signed form ticket (nonce, start time, channel, survey),
+so the form still works when the in-app browser refuses cookies; the nonce then also stops
+double submissions, and the survey id stops a ticket from one survey serving another.
 """
 import secrets
 import time
@@ -30,30 +30,36 @@ def _serializer() -> URLSafeTimedSerializer:
     return found[1]
 
 
-def new_ticket(source: str, channel: str) -> str:
+def new_ticket(source: str, channel: str, survey_id: int) -> str:
+    """A signed ticket for one survey's form: another survey refuses it."""
     return _serializer().dumps({"n": secrets.token_urlsafe(16), "t": time.time(),
-                                "s": source, "c": channel})
+                                "s": source, "c": channel, "v": survey_id})
 
 
-def read_ticket(ticket: str) -> dict | None:
+def read_ticket(ticket: str, survey_id: int) -> dict | None:
+    """The ticket's content, or None when it is forged, expired or issued for another survey
+    (an older ticket, without its survey, included)."""
     try:
         data = _serializer().loads(ticket, max_age=TICKET_MAX_AGE)
     except (BadSignature, TypeError, ValueError):
         return None
-    ok = isinstance(data, dict) and all(k in data for k in "ntsc")
+    ok = isinstance(data, dict) and all(k in data for k in "ntsc") and \
+        type(data.get("v")) is int and data["v"] == survey_id
     return data if ok else None
 
 
 class TicketCSRF(CSRF):
+    """The form's csrf_context is (ticket to show, survey id the posted ticket must name)."""
+
     def setup_form(self, form):
-        self.ticket = form.meta.csrf_context
+        self.ticket, self.survey_id = form.meta.csrf_context
         return super().setup_form(form)
 
     def generate_csrf_token(self, csrf_token_field):
         return self.ticket
 
     def validate_csrf_token(self, form, field):
-        if not field.data or read_ticket(field.data) is None:
+        if not field.data or read_ticket(field.data, self.survey_id) is None:
             raise ValidationError("页面已过期，请刷新后重新填写提交。")
 
 
