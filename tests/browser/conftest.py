@@ -82,13 +82,22 @@ def live_server(tmp_path, monkeypatch):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve():
+        # waitress's own run() loops until its sockets vanish under select(); a loop that checks
+        # a flag lets teardown stop it first and close every socket after, without EBADF
+        while not stopping.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield LiveServer(app, "127.0.0.1", port)
-    # let a request still being answered (a download just read) finish before the sockets close
+    # let a request still being answered (a download just read) finish while the loop still runs
     server.task_dispatcher.shutdown(timeout=5)
-    server.close()
+    stopping.set()
     thread.join(timeout=5)
+    server.asyncore.close_all(server._map)
 
 
 def _context(browser, viewport, **kwargs):
