@@ -64,6 +64,13 @@ class QuestionTally:
     required: bool
     answered: int  # valid responses that answered this question
     options: tuple[OptionTally, ...] = ()
+    # A conditional question (core.conditions): the valid responses it applied to, its base
+    # instead of all valid responses, and its condition in words; None and "" otherwise.
+    applicable: int | None = None
+    condition: str = ""
+
+    def base(self, valid: int) -> int:
+        return valid if self.applicable is None else self.applicable
 
 
 @dataclass(frozen=True)
@@ -135,8 +142,10 @@ def _check_question(q: QuestionTally, valid: int) -> None:
     where = f"第 {q.position} 题"
     if q.kind not in QUESTION_KINDS:
         raise TallyError(f"{where}题型未知：{q.kind}")
-    if not 0 <= q.answered <= valid:
-        raise TallyError(f"{where}的回答数（{q.answered}）应在 0 到有效问卷数（{valid}）之间")
+    if q.applicable is not None and not 0 <= q.applicable <= valid:
+        raise TallyError(f"{where}的适用人数（{q.applicable}）应在 0 到有效问卷数（{valid}）之间")
+    if not 0 <= q.answered <= q.base(valid):
+        raise TallyError(f"{where}的回答数（{q.answered}）应在 0 到适用人数（{q.base(valid)}）之间")
     counts = [o.count for o in q.options]
     if any(c < 0 or c > q.answered for c in counts):
         raise TallyError(f"{where}的选项计数超出回答数（{q.answered}）")
@@ -180,7 +189,8 @@ def _question_figures(q: QuestionTally, valid: int) -> dict:
     index = _mean_value([q]) if scale else None
     return {
         "question_id": q.question_id, "position": q.position, "text": q.text, "kind": q.kind,
-        "required": q.required, "answered": q.answered, "skipped": valid - q.answered,
+        "required": q.required, "answered": q.answered, "skipped": q.base(valid) - q.answered,
+        "applicable": q.applicable, "condition": q.condition,
         "satisfied": satisfied, "satisfaction_rate": _rate(rate),
         "satisfaction_rate_ci95": _ci(wilson_interval(satisfied, q.answered)) if scale else None,
         "satisfaction_index": _index(index),

@@ -3,6 +3,7 @@ import json
 import re
 from importlib import resources
 
+from .definition import DefinitionError, build_questions, definition_problems
 from .errors import DomainError
 from .figures import SCALE_LABELS, VALUE_PRESETS
 
@@ -46,16 +47,17 @@ def load_survey_template(name: str, satisfied_levels: int = 2,
         resources.files("survey.data").joinpath("survey-templates", f"{name}.json")
         .read_text(encoding="utf-8")
     )
-    questions = []
-    for q in raw["questions"]:
-        if q["kind"] == "scale":
-            options = scale_options(satisfied_levels, value_preset)
-        else:
-            options = [{"label": label, "value": None, "satisfied": False}
-                       for label in q.get("options", [])]
-        questions.append({"kind": q["kind"], "text": q["text"], "required": q["required"],
-                          "options": options})
+    return from_definition(raw, satisfied_levels, value_preset)
+
+
+def from_definition(raw, satisfied_levels: int = 2, value_preset: str = "linear") -> dict:
+    """A definition (a template's or a file's, see core.definition) as a questionnaire;
+    DefinitionError lists every mistake."""
+    problems = definition_problems(raw)
+    if problems:
+        raise DefinitionError(problems)
     settings = {"satisfied_levels": satisfied_levels, "value_preset": value_preset,
-                "headline": raw["headline"], "headline_position": raw["headline_position"]}
-    return {"title": raw["title"], "intro": raw["intro"], "settings": settings,
-            "questions": questions}
+                "headline": raw.get("headline", "question"),
+                "headline_position": raw.get("headline_position")}
+    return {"title": raw.get("title", ""), "intro": raw.get("intro", ""), "settings": settings,
+            "questions": build_questions(raw, scale_options(satisfied_levels, value_preset))}

@@ -58,7 +58,8 @@ def data_version(db, survey: dict) -> DataVersion:
     views = db.execute("SELECT coalesce(sum(views), 0) FROM form_views WHERE survey_id = ?",
                        [sid]).fetchone()[0]
     shape = [tuple(r) for r in db.execute(
-        "SELECT q.id, q.position, q.kind, q.text, q.required, o.id, o.position, o.label, o.value,"
+        "SELECT q.id, q.position, q.kind, q.text, q.required, q.show_if_question_id,"
+        " q.show_if_option_ids, o.id, o.position, o.label, o.value,"
         " o.satisfied FROM questions q LEFT JOIN options o ON o.question_id = q.id "
         "WHERE q.survey_id = ? ORDER BY q.id, o.id", [sid])]
     row = (survey["updated_at"], survey["title"], survey["settings"], shape)

@@ -4,6 +4,7 @@ import datetime as dt
 import random
 import secrets
 
+from ..core.conditions import applies
 from ..core.questionnaire import load_survey_template
 from . import accounts
 from . import surveys as survey_store
@@ -55,15 +56,27 @@ def _demo_survey(db, department_id: int) -> dict:
     return {**survey_store.get_survey(db, survey_id), "_created": True}
 
 
+def _conditional_answer(q: dict, rng: random.Random):
+    if q["kind"] == "text":
+        return "窗口少，排队太久"
+    return [o["id"] for o in rng.sample(q["options"], rng.randint(1, 2))]
+
+
 def _answer(db, survey: dict, count: int, rng: random.Random) -> None:
     questions = survey_store.questionnaire(db, survey["id"])
     now = utc_now()
+    # Conditional questions draw from their own generator: the answers to every other
+    # question stay what they were before the template had any.
+    reasons = random.Random(f"reasons-{survey['id']}")
     for i in range(count):
         when = now - dt.timedelta(days=rng.randint(0, 20), minutes=rng.randint(0, 600))
         mood = rng.choices(range(5), LEVEL_WEIGHTS)[0]
         answers = {}
         for q in questions:
-            if q["kind"] == "scale":
+            if q["show_if"]:
+                if applies(q, answers):
+                    answers[q["id"]] = _conditional_answer(q, reasons)
+            elif q["kind"] == "scale":
                 level = min(4, max(0, mood + rng.choice([0, 0, 0, 1, -1])))
                 answers[q["id"]] = [q["options"][level]["id"]]
             elif q["kind"] == "single" and rng.random() < 0.8:

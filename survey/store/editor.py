@@ -17,7 +17,7 @@ from ..core.questionnaire import QUESTION_KINDS, scale_options
 from ..core.settings import SurveySettings
 from . import StoreError, write_transaction
 from .builder import COPY_HINT, SurveyLockedError, has_responses
-from .surveys import insert_question
+from .surveys import decode_question, insert_question
 from .util import iso, utc_now
 
 CHOICE_KINDS = ("scale", "single", "multiple")
@@ -44,7 +44,7 @@ def get_question(db, survey_id: int, question_id: int) -> dict | None:
                          [question_id, survey_id]))
     if not rows:
         return None
-    question = dict(rows[0])
+    question = decode_question(rows[0])
     question["options"] = [dict(o) for o in db.query(
         "SELECT * FROM options WHERE question_id = ? ORDER BY position, id", [question_id])]
     return question

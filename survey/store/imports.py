@@ -29,7 +29,17 @@ from ..core.screening import Verdict, screen
 from ..core.workdays import add_working_days
 from . import StoreError, write_transaction
 from .cases import _event, case_settings
-from .responses import Submission, _answer_rows, _facts, chain_record, record_response, screening_rules
+from .responses import (
+    Submission,
+    _answer_rows,
+    _facts,
+    applied_in_rows,
+    chain_record,
+    record_response,
+    screening_rules,
+    with_applicable_answers,
+)
+from .tallies import APPLICABLE
 from .util import audit, dumps, insert_row, iso, local_day, utc_now
 from .workdays import department_calendar
 
@@ -148,8 +158,9 @@ def _prepare(survey: dict, questions: list[dict], rows: list[PaperRow], channel:
             staged.append(_Staged(paper.row, found.answers, found.verdict, found.before_id,
                                   found.after_id, found.triggers))
             continue
-        sub = Submission(answers=paper.answers, nonce="", source=PAPER_SOURCE, channel=channel,
-                         received_at=now)
+        sub = with_applicable_answers(questions, Submission(
+            answers=paper.answers, nonce="", source=PAPER_SOURCE, channel=channel,
+            received_at=now))
         answers = _answer_rows(questions, sub)
         verdict = screen(_facts(None, survey, questions, sub, values), rules)
         record = chain_record({
@@ -216,10 +227,12 @@ def _make_visible(db, survey: dict, questions: list[dict], import_id: int,
     day, source, channel, opened_at = first if first else ("", PAPER_SOURCE, "", "")
     valid = sum(item.verdict.valid for item in staged)
     answer_counts: Counter = Counter()
+    conditionals = [q for q in questions if q.get("show_if")]
     for item in staged:
         if item.verdict.valid:
             keys = {(a["question_id"], 0) for a in item.answers}
             keys |= {(a["question_id"], a["option_id"]) for a in item.answers if a["option_id"]}
+            keys |= {(q, APPLICABLE) for q in applied_in_rows(conditionals, item.answers)}
             answer_counts.update(keys)
     settings = case_settings(survey)
     with_cases = [(response_id, item) for response_id, item in zip(ids, staged, strict=True)

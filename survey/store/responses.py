@@ -1,13 +1,16 @@
 """Storing responses: once, whole, in one transaction, with their tallies and hash link."""
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..core.chain import GENESIS, response_hash
+from ..core.conditions import applicable_answers, applied_conditionals, missing_required
 from ..core.screening import ResponseFacts, ScreeningRules, Verdict, screen
 from ..core.settings import SurveySettings
 from . import StoreError, batched_write, write_transaction
 from . import cases as case_store
+from .surveys import decode_question
+from .tallies import APPLICABLE
 from .util import iso, local_day, utc_now
 
 
@@ -42,7 +45,7 @@ def screening_rules(survey: dict) -> ScreeningRules:
 
 def _facts(db, survey: dict, questions: list[dict], sub: Submission,
            values: dict | None = None) -> ResponseFacts:
-    missing = sum(1 for q in questions if q["required"] and not sub.answers.get(q["id"]))
+    missing = missing_required(questions, sub.answers)
     seen = bool(sub.device_hash) and db.execute(
         "SELECT 1 FROM responses WHERE survey_id = ? AND device_hash = ? LIMIT 1",
         [survey["id"], sub.device_hash]).fetchone() is not None
@@ -73,7 +76,10 @@ def record_response(db, survey: dict, questions: list[dict], sub: Submission,
     """Store one response. `after_insert(db, response_id, verdict)` runs inside the same
     transaction (follow-up cases use it), so either everything is stored or nothing.
     Concurrent submissions of one process share a commit (`store.batched_write`); each is
-    still whole or absent, with its screening and tallies in the same transaction."""
+    still whole or absent, with its screening and tallies in the same transaction.
+    Answers to conditional questions that did not apply are ignored (core.conditions)."""
+    sub = with_applicable_answers(questions, sub)
+    applied = applied_conditionals(questions, sub.answers)
     answers = _answer_rows(questions, sub)
     rules = screening_rules(survey)
     values = {o["id"]: o["value"] for q in questions for o in q["options"]}
@@ -91,13 +97,35 @@ def record_response(db, survey: dict, questions: list[dict], sub: Submission,
         db.conn.execute("INSERT INTO screening (response_id, valid, reasons) VALUES (?, ?, ?)",
                         [response_id, int(verdict.valid), json.dumps(list(verdict.reasons))])
         _count(db, survey["id"], local_day(sub.received_at), sub.source, sub.channel,
-               answers, returned=1, valid=int(verdict.valid))
+               answers, returned=1, valid=int(verdict.valid), applied=applied)
         case_store.open_case_if_dissatisfied(db, survey, questions, response_id, answers, verdict)
         if after_insert:
             after_insert(db, response_id, verdict)
         return response_id, verdict
 
     return batched_write(db, write)
+
+
+def with_applicable_answers(questions: list[dict], sub: Submission) -> Submission:
+    if not any(q.get("show_if") for q in questions):
+        return sub
+    return replace(sub, answers=applicable_answers(questions, sub.answers))
+
+
+def applied_in_rows(conditionals: list[dict], rows: list[dict]) -> list[int]:
+    """applied_conditionals for stored answer rows (already without inapplicable answers)."""
+    given: dict = {}
+    for row in rows:
+        if row.get("option_id"):
+            given.setdefault(row["question_id"], []).append(row["option_id"])
+    return applied_conditionals(conditionals, given)
+
+
+def conditional_questions(db, survey_id: int) -> list[dict]:
+    """The survey's conditional questions, with `show_if` (enough for applied_in_rows)."""
+    return [decode_question(r) for r in db.query(
+        "SELECT id, show_if_question_id, show_if_option_ids FROM questions "
+        "WHERE survey_id = ? AND show_if_question_id IS NOT NULL", [survey_id])]
 
 
 def chain_record(response: dict, answers: list[dict]) -> dict:
@@ -137,8 +165,10 @@ _INSERT_RESPONSE = (f"INSERT INTO responses ({', '.join(_RESPONSE_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * len(_RESPONSE_COLUMNS))})")
 
 
-def _count(db, survey_id, day, source, channel, answers, *, returned: int, valid: int) -> None:
-    """Adjust the tallies; `valid` is +1/-1/0 and answer tallies only count valid responses."""
+def _count(db, survey_id, day, source, channel, answers, *, returned: int, valid: int,
+           applied=()) -> None:
+    """Adjust the tallies; `valid` is +1/-1/0 and answer tallies only count valid responses.
+    `applied`: the conditional questions this response was asked (their base, APPLICABLE)."""
     db.execute(
         "INSERT INTO response_tallies (survey_id, day, source, channel, returned, valid) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
@@ -148,6 +178,7 @@ def _count(db, survey_id, day, source, channel, answers, *, returned: int, valid
         return
     keys = {(a["question_id"], 0) for a in answers}
     keys |= {(a["question_id"], a["option_id"]) for a in answers if a["option_id"]}
+    keys |= {(question_id, APPLICABLE) for question_id in applied}
     db.conn.executemany(
         "INSERT INTO answer_tallies (survey_id, day, source, channel, question_id, option_id, count)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count",
@@ -176,7 +207,9 @@ def set_validity(db, response_id: int, valid: bool, reason: str, user_id: int | 
             answers = [dict(a) for a in db.query(
                 "SELECT question_id, option_id FROM answers WHERE response_id = ?",
                 [response_id])]
-            _count(db, survey_id, day, source, channel, answers, returned=0, valid=delta)
+            applied = applied_in_rows(conditional_questions(db, survey_id), answers)
+            _count(db, survey_id, day, source, channel, answers, returned=0, valid=delta,
+                   applied=applied)
 
 
 def record_form_view(db, survey_id: int, channel: str) -> None:

@@ -451,3 +451,19 @@ def m172_import_state(db):
     # A paper import is written in short chunks (citizens' submissions go on between them) and
     # made visible in one final transaction; until then its import row is 'pending'.
     db.execute("ALTER TABLE imports ADD COLUMN state TEXT NOT NULL DEFAULT 'done'")
+
+
+@migrations()
+def m190_question_show_if(db):
+    # 一事一评: a question shown only when an earlier choice question's answer is one of
+    # the given options (a JSON list of option ids: relabelling an option keeps the rule).
+    # Both are columns of `questions`, so m171's form_revision_question_update trigger draws
+    # a new form revision whenever a condition changes: no trigger of its own is needed
+    # (tests/test_show_if.py checks it).
+    db.executescript(
+        """
+        ALTER TABLE questions ADD COLUMN show_if_question_id INTEGER
+            REFERENCES questions(id) ON DELETE SET NULL;
+        ALTER TABLE questions ADD COLUMN show_if_option_ids TEXT;
+        """
+    )

@@ -35,10 +35,13 @@ def create_survey(db, department_id: int, questionnaire: dict, *, title: str | N
             "dedupe_policy": dedupe_policy, "settings": dumps(settings), "year": year,
             "series": series, "created_at": now, "updated_at": now,
         }).last_pk
+        inserted = []
         for position, question in enumerate(questionnaire["questions"], start=1):
             question_id = _insert_question(db, survey_id, position, question)
+            inserted.append(question_id)
             if position == headline_position:
                 settings["headline_question_id"] = question_id
+        _insert_conditions(db, questionnaire["questions"], inserted)
         db.execute("UPDATE surveys SET settings = ? WHERE id = ?", [dumps(settings), survey_id])
         audit(db, "survey.create", department_id=department_id, subject=survey_id)
     return survey_id
@@ -55,6 +58,36 @@ def _insert_question(db, survey_id: int, position: int, question: dict) -> int:
         for i, o in enumerate(question.get("options", []), start=1)
     )
     return question_id
+
+
+def _insert_conditions(db, questions: list[dict], ids: list[int]) -> None:
+    """A definition names a condition's gate and options by number (show_if: {"question":
+    1-based question number, "options": [1-based option numbers]}): stored by id."""
+    for question, question_id in zip(questions, ids, strict=True):
+        show_if = question.get("show_if")
+        if not show_if:
+            continue
+        gate_id = ids[show_if["question"] - 1]
+        option_ids = [r[0] for r in db.execute(
+            "SELECT id FROM options WHERE question_id = ? ORDER BY position, id", [gate_id])]
+        set_condition(db, question_id, {
+            "question_id": gate_id, "option_ids": [option_ids[n - 1] for n in show_if["options"]]})
+
+
+def set_condition(db, question_id: int, show_if: dict | None) -> None:
+    """Store a question's condition ({"question_id", "option_ids"}) or remove it (None)."""
+    db.execute("UPDATE questions SET show_if_question_id = ?, show_if_option_ids = ? WHERE id = ?",
+               [show_if and show_if["question_id"],
+                show_if and json.dumps(show_if["option_ids"]), question_id])
+
+
+def decode_question(row) -> dict:
+    """A question row with its condition as `show_if` (see core.conditions)."""
+    question = dict(row)
+    gate_id = question.get("show_if_question_id")
+    question["show_if"] = {"question_id": gate_id, "option_ids": json.loads(
+        question["show_if_option_ids"] or "[]")} if gate_id else None
+    return question
 
 
 def _decode(row: dict) -> dict:
@@ -138,7 +171,7 @@ def resolve(db, ref: str) -> dict | None:
 
 def questionnaire(db, survey_id: int) -> list[dict]:
     """Questions in order, each with its options in order."""
-    questions = [dict(q) for q in db.query(
+    questions = [decode_question(q) for q in db.query(
         "SELECT * FROM questions WHERE survey_id = ? ORDER BY position, id", [survey_id])]
     by_id = {q["id"]: q for q in questions}
     for q in questions:

@@ -7,7 +7,12 @@ from dataclasses import dataclass, replace
 
 from ..core.figures import OptionTally, QuestionTally, SurveyTally
 from ..core.settings import SurveySettings
+from ..core.conditions import hint
 from . import write_transaction
+
+# answer_tallies.option_id of a conditional question's base: the valid responses it applied
+# to (option_id 0 counts those that answered it).
+APPLICABLE = -1
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ def _tally(survey: dict, questions: list[dict], per_day, counts: dict, *, issued
     return SurveyTally(
         survey_id=survey["id"], title=survey["title"],
         returned=sum(d[1] for d in per_day), valid=sum(d[2] for d in per_day),
-        questions=tuple(_question_tally(q, counts) for q in questions),
+        questions=tuple(_question_tally(q, counts, questions) for q in questions),
         issued=issued, form_views=views, per_day=tuple(per_day), population=population,
         headline=settings.headline,
         headline_question_id=settings.headline_question_id,
@@ -91,10 +96,13 @@ def _tally(survey: dict, questions: list[dict], per_day, counts: dict, *, issued
     )
 
 
-def _question_tally(q: dict, counts: dict) -> QuestionTally:
+def _question_tally(q: dict, counts: dict, questions: list[dict]) -> QuestionTally:
+    conditional = bool(q.get("show_if"))
     return QuestionTally(
         question_id=q["id"], position=q["position"], text=q["text"], kind=q["kind"],
         required=bool(q["required"]), answered=counts.get((q["id"], 0), 0),
+        applicable=counts.get((q["id"], APPLICABLE), 0) if conditional else None,
+        condition=hint(q, questions) if conditional else "",
         options=tuple(
             OptionTally(option_id=o["id"], label=o["label"], value=o["value"],
                         satisfied=bool(o["satisfied"]), count=counts.get((q["id"], o["id"]), 0))
@@ -130,6 +138,20 @@ def recount(db, survey_id: int) -> None:
                 "JOIN screening s ON s.response_id = r.id "
                 f"WHERE r.survey_id = ? AND s.valid = 1{extra} "
                 f"GROUP BY r.day, r.source, r.channel, a.question_id{group}", [survey_id])
+        _recount_applicable(db, survey_id)
+
+
+def _recount_applicable(db, survey_id: int) -> None:
+    """A conditional question's base: valid responses whose gate answer is one of its options."""
+    db.execute(
+        "INSERT INTO answer_tallies (survey_id, day, source, channel, question_id, option_id,"
+        " count) "
+        "SELECT r.survey_id, r.day, r.source, r.channel, q.id, ?, count(DISTINCT r.id) "
+        "FROM questions q JOIN answers a ON a.question_id = q.show_if_question_id "
+        "AND a.option_id IN (SELECT value FROM json_each(q.show_if_option_ids)) "
+        "JOIN responses r ON r.id = a.response_id JOIN screening s ON s.response_id = r.id "
+        "WHERE q.survey_id = ? AND s.valid = 1 GROUP BY r.day, r.source, r.channel, q.id",
+        [APPLICABLE, survey_id])
 
 
 def survey_figures(db, survey: dict, flt: TallyFilter = TallyFilter()) -> dict:
@@ -180,6 +202,9 @@ def survey_and_groups(db, survey: dict, questions: list[dict], flt: TallyFilter 
             totals[1] += valid
         for q in tally.questions:
             counts[(q.question_id, 0)] = counts.get((q.question_id, 0), 0) + q.answered
+            if q.applicable is not None:
+                key = (q.question_id, APPLICABLE)
+                counts[key] = counts.get(key, 0) + q.applicable
             for o in q.options:
                 counts[(q.question_id, o.option_id)] = (
                     counts.get((q.question_id, o.option_id), 0) + o.count)

@@ -55,6 +55,10 @@ SCHEMAS = {
             "text": {"type": "string"}, "kind": {"enum": ["scale", "single", "multiple", "text"]},
             "required": {"type": "boolean"}, "answered": {"type": "integer", "minimum": 0},
             "skipped": {"type": "integer", "minimum": 0}, "satisfied": _nullable("integer"),
+            "applicable": {"type": ["integer", "null"], "minimum": 0,
+                           "description": "条件题的适用人数（有效问卷中满足显示条件的份数），"
+                                          "即本题的分母；非条件题为 null（分母为全部有效问卷）"},
+            "condition": {"type": "string", "description": "条件题的显示条件；非条件题为空"},
             "satisfaction_rate": RATE, "satisfaction_rate_ci95": CI,
             "satisfaction_index": _nullable("number"),
             "options": {"type": "array", "items": _ref("Option")},

@@ -8,6 +8,7 @@ import time
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from markupsafe import Markup
 
+from ..core.conditions import hints as condition_hints
 from ..core.questionnaire import CHANNEL_MAX
 from ..store import surveys as survey_store
 from ..store.responses import (
@@ -67,7 +68,8 @@ def form(token):
     def render(ticket_text):
         return render_template(
             "public/form.html", survey=survey, questions=questions, ticket=ticket_text,
-            fresh_html=fresh_html, offers_callback=offers_callback, action=_action(survey))
+            fresh_html=fresh_html, offers_callback=offers_callback, action=_action(survey),
+            hints=_hints(db, survey, questions))
 
     if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
         page = render(ticket)  # a staff member: the page may carry their flashes and top bar
@@ -105,7 +107,8 @@ def submit(token):
                              survey["id"])})
         if not form_.validate():
             return render_template("public/form.html", survey=survey, questions=questions,
-                                   form=form_, has_errors=True, action=_action(survey)), 422
+                                   form=form_, has_errors=True, action=_action(survey),
+                                   hints=_hints(db, survey, questions)), 422
         answers, after_insert = answers_from(form_, questions), callback_after_insert(form_)
     ip_hash = security.client_ip_hash()
     limit_kind = f"submit:{survey['id']}"
@@ -134,6 +137,11 @@ def submit(token):
 def thanks(token):
     survey = _open_survey(token)
     return render_template("public/thanks.html", survey=survey)
+
+
+def _hints(db, survey: dict, questions: list[dict]) -> dict[int, str]:
+    """Conditional questions' conditions in words (core.conditions.hints), cached."""
+    return survey_store.cached(db, survey, "hints", lambda: condition_hints(questions))
 
 
 def _form_class(db, survey: dict, questions: list[dict]):
@@ -169,7 +177,8 @@ def _fresh_html(db, survey: dict, questions: list[dict]) -> tuple[Markup, bool]:
     def build():
         form_class = with_callback_block(_form_class(db, survey, questions), survey)
         fresh = form_class(formdata=None, meta={"csrf": False})
-        html = render_template("public/_fresh.html", form=fresh, questions=questions)
+        html = render_template("public/_fresh.html", form=fresh, questions=questions,
+                               hints=_hints(db, survey, questions))
         return Markup(html), hasattr(fresh, "callback_phone")
     return survey_store.cached(db, survey, name, build)
 

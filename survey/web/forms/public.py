@@ -14,6 +14,7 @@ from wtforms.csrf.core import CSRF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
+from ...core.conditions import applicable_answers, applies
 from ...core.questionnaire import TEXT_MAX as TEXT_MAX  # one limit for typed answers
 from ...core.questionnaire import clean_text as clean_text  # the filter every form uses
 from . import CheckboxesField, ChineseForm
@@ -77,19 +78,60 @@ def response_form_class(questions: list[dict]):
             csrf_class = TicketCSRF
             csrf_field_name = "ticket"
 
+        def validate(self, extra_validators=None):
+            valid = super().validate(extra_validators)
+            return _settle_conditions(self, questions) and valid
+
     for q in questions:
         setattr(ResponseForm, f"q{q['id']}", _field(q))
     return ResponseForm
 
 
+_MISSING = {"text": "请填写此题", "multiple": "请至少选择一项"}
+
+
+def _posted(field, kind: str):
+    """A field's answer in the shape of `answers_from` (None when unanswered)."""
+    data = field.data
+    if not data:
+        return None
+    if kind == "text":
+        return data
+    return [int(v) for v in data] if kind == "multiple" else [int(data)]
+
+
+def _settle_conditions(form, questions: list[dict]) -> bool:
+    """A conditional question that did not apply loses its answer and its errors (it was
+    never asked); one that applied is required when it is marked required. In questionnaire
+    order, so a question resting on another conditional question sees its settled answer."""
+    given, ok = {}, True
+    for q in questions:
+        field = form[f"q{q['id']}"]
+        if not applies(q, given):
+            field.errors = []
+            field.data = [] if q["kind"] == "multiple" else None
+            continue
+        if not field.errors:
+            answer = _posted(field, q["kind"])
+            if answer is not None:
+                given[q["id"]] = answer
+            # as InputRequired and _ChoiceRequired judge it: on what was posted
+            if q.get("show_if") and q["required"] and not any(field.raw_data or ()):
+                field.errors = [_MISSING.get(q["kind"], "请选择一项")]
+        ok = ok and not field.errors
+    return ok
+
+
 def _field(q: dict):
     choices = [SelectChoice(str(o["id"]), o["label"]) for o in q["options"]]
+    # A conditional question's "required" holds only when it applies: _settle_conditions.
+    required_here = q["required"] and not q.get("show_if")
     if q["kind"] == "text":
         return TextAreaField(q["text"], filters=[clean_text], validators=[
-            (InputRequired("请填写此题") if q["required"] else Optional()),
+            (InputRequired("请填写此题") if required_here else Optional()),
             Length(max=TEXT_MAX, message=f"请控制在 {TEXT_MAX} 字以内")])
     required = [_ChoiceRequired("请选择一项" if q["kind"] != "multiple" else "请至少选择一项")]
-    validators = required if q["required"] else [Optional()]
+    validators = required if required_here else [Optional()]
     if q["kind"] == "multiple":
         return CheckboxesField(q["text"], choices=choices, validators=validators,
                                validate_choice=True)
@@ -97,7 +139,8 @@ def _field(q: dict):
 
 
 def answers_from(form, questions: list[dict]) -> dict:
-    """question_id -> list of option ids, or text; unanswered questions left out."""
+    """question_id -> list of option ids, or text; unanswered questions, and conditional
+    questions that did not apply, left out."""
     answers = {}
     for q in questions:
         data = form[f"q{q['id']}"].data
@@ -109,7 +152,7 @@ def answers_from(form, questions: list[dict]) -> dict:
                 answers[q["id"]] = [int(v) for v in data]
         elif data:
             answers[q["id"]] = [int(data)]
-    return answers
+    return applicable_answers(questions, answers)
 
 
 def plain_answers(questions: list[dict], formdata) -> dict | None:
@@ -121,6 +164,8 @@ def plain_answers(questions: list[dict], formdata) -> dict | None:
     The ticket and the call-back fields are the caller's to check."""
     answers = {}
     for q in questions:
+        if not applies(q, answers):
+            continue  # never asked: whatever was posted for it is ignored
         raw = formdata.getlist(f"q{q['id']}")
         kind = q["kind"]
         if kind == "text":
