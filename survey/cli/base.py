@@ -8,7 +8,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..core.errors import DomainError
-from ..core.questionnaire import SURVEY_TEMPLATES, load_survey_template
+from ..core.definition import DefinitionError
+from ..core.questionnaire import SURVEY_TEMPLATES, from_definition, load_survey_template
 from ..store import StoreError, accounts
 from ..store import surveys as survey_store
 from ..store.tallies import survey_figures
@@ -67,13 +68,16 @@ def create_user_command(username, department, role, password_stdin):
 @click.option("--title", required=True, help="问卷标题")
 @click.option("--template", type=click.Choice(sorted(SURVEY_TEMPLATES)), default="satisfaction-5",
               show_default=True)
+@click.option("--from", "definition", type=click.Path(dir_okay=False),
+              help="问卷定义文件（JSON，格式同内置模板，可含显示条件 show_if）；给出时不用 --template")
 @click.option("--open", "open_now", is_flag=True, help="创建后立即开放收集")
 @with_appcontext
-def new_survey_command(department, title, template, open_now):
-    """按模板新建问卷，输出 JSON（id、token、url）。"""
+def new_survey_command(department, title, template, definition, open_now):
+    """按模板或定义文件新建问卷，输出 JSON（id、token、url）。"""
     db = get_db()
     try:
-        questionnaire = load_survey_template(template)
+        questionnaire = (_from_file(definition) if definition
+                         else load_survey_template(template))
         with db.atomic():
             department_id = accounts.ensure_department(db, department)
             survey_id = survey_store.create_survey(db, department_id, questionnaire, title=title,
@@ -83,6 +87,38 @@ def new_survey_command(department, title, template, open_now):
     survey = survey_store.get_survey(db, survey_id)
     echo_json({"id": survey_id, "token": survey["token"], "url": public_url(survey["token"]),
                "status": survey["status"]})
+
+
+DEFINITION_MAX_BYTES = 1024 * 1024
+
+
+def _from_file(path: str) -> dict:
+    """The definition file as a questionnaire; every mistake is listed and the command stops
+    with exit code 2 (a usage error: nothing was stored)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(DEFINITION_MAX_BYTES + 1)
+    except OSError as error:
+        _refuse_definition([f"无法读取文件 {path}：{error.strerror}"])
+    if len(data) > DEFINITION_MAX_BYTES:
+        _refuse_definition(["定义文件超过 1 MB，请检查是否选错了文件"])
+    try:
+        raw = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        _refuse_definition(["定义文件应为 UTF-8 编码的 JSON"])
+    except json.JSONDecodeError as error:
+        _refuse_definition([f"不是有效的 JSON：第 {error.lineno} 行第 {error.colno} 列附近有误"])
+    try:
+        return from_definition(raw)
+    except DefinitionError as error:
+        _refuse_definition(error.problems)
+
+
+def _refuse_definition(problems: list[str]):
+    click.echo(f"问卷定义有 {len(problems)} 处问题，未创建问卷：", err=True)
+    for problem in problems:
+        click.echo(f"  - {problem}", err=True)
+    sys.exit(2)
 
 
 @click.command("summary")
