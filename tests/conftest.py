@@ -5,6 +5,7 @@ import pytest
 from flask.testing import FlaskCliRunner
 
 from survey import create_app
+from survey.core.conditions import applies
 from survey.core.questionnaire import load_survey_template
 from survey.store import accounts
 from survey.store import surveys as survey_store
@@ -93,11 +94,18 @@ def make_survey(app):
 
 
 def full_answers(survey, level=0, text=None) -> dict:
-    """Form data answering every question of a satisfaction-5 survey at one scale level."""
-    data = {}
+    """Form data answering every question of a satisfaction-5 survey at one scale level (and,
+    when a dissatisfied level asks why, the first reason)."""
+    data, given = {}, {}
     for q in survey["questions"]:
         if q["kind"] in ("scale", "single"):
-            data[f"q{q['id']}"] = str(q["options"][min(level, len(q["options"]) - 1)]["id"])
-        elif q["kind"] == "text" and text is not None:
-            data[f"q{q['id']}"] = text
+            option = q["options"][min(level, len(q["options"]) - 1)]
+        elif q["kind"] == "multiple" and applies(q, given):
+            option = q["options"][0]
+        else:
+            if q["kind"] == "text" and text is not None:
+                data[f"q{q['id']}"] = text
+            continue
+        data[f"q{q['id']}"] = str(option["id"])
+        given[q["id"]] = [option["id"]]
     return data

@@ -16,9 +16,9 @@ def fresh(tmp_path):
     return store.initialise(tmp_path / "s.db")
 
 
-def _survey(db):
+def _survey(db, template="satisfaction-5"):
     dept = accounts.ensure_department(db, "部门")
-    survey_id = survey_store.create_survey(db, dept, load_survey_template("satisfaction-5"),
+    survey_id = survey_store.create_survey(db, dept, load_survey_template(template),
                                            status="open")
     return survey_store.get_survey(db, survey_id), survey_store.questionnaire(db, survey_id)
 
@@ -129,7 +129,7 @@ def test_database_before_issued_channels_is_upgraded_and_keeps_its_batches(tmp_p
     path = tmp_path / "old.db"
     old = store.connect(path)
     schema.migrations.apply(old, stop_before="m170_issued_batch_channel")
-    survey, _ = _survey(old)
+    survey, _ = _survey(old, "blank")  # a questionnaire that schema could hold
     old.execute("INSERT INTO issued_batches (survey_id, count, note, recorded_at) "
                 "VALUES (?, 100, '第一批', 'x')", [survey["id"]])
     old.conn.close()

@@ -74,11 +74,22 @@ def check_condition(questions: list[dict], question_id: int, gate_id: int,
                            ids.index(gate_id) + 1 if gate else None, gate and gate["kind"])
     if problem:
         raise ConditionError(problem)
-    known = {o["id"] for o in gate["options"]}
-    chosen = [i for i in dict.fromkeys(option_ids) if i in known]
-    if not chosen or len(chosen) != len(set(option_ids)):
+    known = [o["id"] for o in gate["options"]]
+    if any(i not in known for i in option_ids):
+        raise ConditionError(f"只能勾选第 {ids.index(gate_id) + 1} 题的选项")
+    if not option_ids:
         raise ConditionError("请至少勾选所依据题目的一个选项")
-    return {"question_id": gate_id, "option_ids": chosen}
+    return {"question_id": gate_id, "option_ids": [i for i in known if i in option_ids]}
+
+
+def order_problem(questions: list[dict]) -> str | None:
+    """Why this order of questions breaks a condition (a gate at or after its question)."""
+    numbers = {q["id"]: i for i, q in enumerate(questions, start=1)}
+    for number, q in enumerate(questions, start=1):
+        found = condition(q)
+        if found and numbers.get(found[0], number) >= number:
+            return f"第 {number} 题的显示条件只能依据排在它之前的题目"
+    return None
 
 
 def hint(question: dict, questions: list[dict]) -> str:

@@ -98,8 +98,21 @@ def _as_questionnaire(db, source: dict) -> dict:
     return {"title": source["title"], "intro": source["intro"], "settings": settings,
             "questions": [{"kind": q["kind"], "text": q["text"], "required": bool(q["required"]),
                            "options": [{"label": o["label"], "value": o["value"],
-                                        "satisfied": bool(o["satisfied"])} for o in q["options"]]}
+                                        "satisfied": bool(o["satisfied"])} for o in q["options"]],
+                           "show_if": _numbered_condition(q, questions)}
                           for q in questions]}
+
+
+def _numbered_condition(question: dict, questions: list[dict]) -> dict | None:
+    """A condition by question and option number (create_survey's form): the copy's
+    questions and options have new ids."""
+    show_if = question["show_if"]
+    if not show_if:
+        return None
+    number, gate = next((i, q) for i, q in enumerate(questions, start=1)
+                        if q["id"] == show_if["question_id"])
+    return {"question": number, "options": [
+        i for i, o in enumerate(gate["options"], start=1) if o["id"] in show_if["option_ids"]]}
 
 
 def _remap_case_questions(db, source: dict, copy_id: int) -> None:

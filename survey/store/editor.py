@@ -13,11 +13,12 @@ a question is required (valid responses before and after would follow different 
 """
 from dataclasses import dataclass
 
+from ..core.conditions import check_condition, dependants, order_problem
 from ..core.questionnaire import QUESTION_KINDS, scale_options
 from ..core.settings import SurveySettings
 from . import StoreError, write_transaction
 from .builder import COPY_HINT, SurveyLockedError, has_responses
-from .surveys import decode_question, insert_question
+from .surveys import decode_question, insert_question, questionnaire, set_condition
 from .util import iso, utc_now
 
 CHOICE_KINDS = ("scale", "single", "multiple")
@@ -98,8 +99,16 @@ def _is_headline(survey: dict, question: dict) -> bool:
     return SurveySettings.of(survey).headline_question_id == question["id"]
 
 
+def _refuse_if_gate(db, survey: dict, question: dict, what: str) -> None:
+    numbers = dependants(questionnaire(db, survey["id"]), question["id"])
+    if numbers:
+        names = "、".join(f"第 {n} 题" for n in numbers)
+        raise StoreError(f"{names}的显示条件依据本题，{what}；请先修改或取消该条件。")
+
+
 def _check_question_change(db, survey: dict, question: dict, kind: str, required: bool) -> None:
     if kind != question["kind"]:
+        _refuse_if_gate(db, survey, question, "不能更改题型")
         if question_answered(db, question["id"]):
             raise SurveyLockedError("该题已有答卷作答，不能更改题型。" + COPY_HINT)
         if _is_headline(survey, question):
@@ -143,6 +152,7 @@ def delete_question(db, survey: dict, question: dict) -> None:
         raise SurveyLockedError("该题已有答卷作答，删除会丢失这些回答，不能删除。" + COPY_HINT)
     if _is_headline(survey, question):
         raise SurveyLockedError("该题是总体满意度题，请先在“设置”中更换总体满意度题后再删除。")
+    _refuse_if_gate(db, survey, question, "不能删除")
     with write_transaction(db):
         db.execute("DELETE FROM questions WHERE id = ?", [question["id"]])
         _renumber(db, survey["id"])
@@ -168,6 +178,10 @@ def move_question(db, survey_id: int, question_id: int, step: int) -> None:
         j = i + (1 if step > 0 else -1)
         if 0 <= j < len(ids):
             ids[i], ids[j] = ids[j], ids[i]
+            by_id = {q["id"]: q for q in questionnaire(db, survey_id)}
+            problem = order_problem([by_id[qid] for qid in ids])
+            if problem:
+                raise StoreError(f"不能这样移动：{problem}；请先修改该条件。")
             db.conn.executemany("UPDATE questions SET position = ? WHERE id = ?",
                                 [(p, qid) for p, qid in enumerate(ids, start=1)])
             _touch(db, survey_id)
@@ -210,6 +224,28 @@ def delete_option(db, survey: dict, question: dict, option: dict) -> None:
         raise SurveyLockedError(f"选项“{option['label']}”已有答卷选择，不能删除。" + COPY_HINT)
     if len(question["options"]) <= 2:
         raise StoreError("选择题至少需要两个选项，不能再删除")
+    for number, q in enumerate(questionnaire(db, survey["id"]), start=1):
+        if q["show_if"] and option["id"] in q["show_if"]["option_ids"]:
+            raise StoreError(f"第 {number} 题的显示条件用到选项“{option['label']}”，不能删除；"
+                             "请先修改该条件。")
     with write_transaction(db):
         db.execute("DELETE FROM options WHERE id = ?", [option["id"]])
+        _touch(db, survey["id"])
+
+
+def set_question_condition(db, survey: dict, question: dict, gate_id: int | None,
+                           option_ids: list[int]) -> None:
+    """Ask the question only when the answer to `gate_id` is one of `option_ids` (None: always).
+    ConditionError (core) for a gate that is not an earlier choice question or no option."""
+    show_if = None if gate_id is None else check_condition(
+        questionnaire(db, survey["id"]), question["id"], gate_id, option_ids)
+    if show_if == question["show_if"]:
+        return
+    if show_if and _is_headline(survey, question):
+        raise StoreError("总体满意度题要请每位答卷人回答，不能设置显示条件。")
+    if has_responses(db, survey["id"]):
+        raise SurveyLockedError("问卷已有答卷，不能再更改显示条件，否则前后答卷的适用人数口径不一致。"
+                                + COPY_HINT)
+    with write_transaction(db):
+        set_condition(db, question["id"], show_if)
         _touch(db, survey["id"])

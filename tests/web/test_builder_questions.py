@@ -3,7 +3,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey.store import editor
+from survey.core.conditions import order_problem
+from survey.store import StoreError, editor
+from survey.store import surveys as survey_store
 from survey.store.builder import SurveyLockedError
 from survey.web.db import get_db
 
@@ -73,7 +75,8 @@ def test_add_scale_question_gets_the_surveys_five_levels(app, editor_client, aut
                     {"kind": "scale", "text": "您对停车是否满意？", "required": "y"})
     assert response.status_code == 303
     added = stored(app, survey["id"])["questions"][-1]
-    assert (added["text"], added["required"], added["position"]) == ("您对停车是否满意？", 1, 11)
+    assert (added["text"], added["required"], added["position"]) == ("您对停车是否满意？", 1,
+                                                                    len(survey["questions"]) + 1)
     assert [o["label"] for o in added["options"]] == ["非常满意", "满意", "基本满意", "不满意",
                                                       "非常不满意"]
     assert [o["satisfied"] for o in added["options"]] == [1, 1, 0, 0, 0]
@@ -228,8 +231,10 @@ def test_move_with_bad_direction_is_400(editor_client, auth, make_survey):
 
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(moves=st.lists(st.tuples(st.integers(0, 9), st.sampled_from([-1, 1])), max_size=12))
+@given(moves=st.lists(st.tuples(st.integers(0, 11), st.sampled_from([-1, 1])), max_size=12))
 def test_moves_keep_a_permutation_numbered_from_one(app, make_survey, moves):
+    """...and never put a conditional question before the question it rests on: such a move
+    is refused with its reason."""
     with app.app_context():
         db = get_db()
         survey_id = db.execute("SELECT max(id) FROM surveys").fetchone()[0] or 0
@@ -238,7 +243,11 @@ def test_moves_keep_a_permutation_numbered_from_one(app, make_survey, moves):
         before = sorted(r[0] for r in db.execute(
             "SELECT id FROM questions WHERE survey_id = ?", [survey_id]))
         for index, step in moves:
-            editor.move_question(db, survey_id, before[index], step)
+            try:
+                editor.move_question(db, survey_id, before[index], step)
+            except StoreError as error:
+                assert "显示条件只能依据排在它之前的题目" in str(error)
+        assert order_problem(survey_store.questionnaire(db, survey_id)) is None
         rows = db.execute("SELECT id, position FROM questions WHERE survey_id = ? "
                           "ORDER BY position", [survey_id]).fetchall()
     assert sorted(r[0] for r in rows) == before
@@ -351,7 +360,8 @@ def test_add_option_before_answers_and_refused_after(app, editor_client, auth, m
     response = post(editor_client, auth, path, {k: v for k, v in data.items() if v is not None},
                     qpath(survey, question))
     assert response.status_code == 303
-    assert stored(app, survey["id"])["questions"][8]["options"][-1]["label"] == "医疗保险"
+    after = next(q for q in stored(app, survey["id"])["questions"] if q["id"] == question["id"])
+    assert after["options"][-1]["label"] == "医疗保险"
     answer(app, survey["id"])
     response = post(editor_client, auth, path, {"new-label": "失业保险"}, qpath(survey, question))
     html = response.get_data(as_text=True)

@@ -3,8 +3,10 @@ from wtforms import BooleanField, DecimalField, RadioField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ...core.conditions import GATE_KINDS
 from ...core.questionnaire import QUESTION_KINDS
 from ...store.editor import OptionDraft, QuestionDraft
+from . import CheckboxesField
 from .builder import ChineseForm, finite
 from .public import clean_text
 
@@ -73,3 +75,45 @@ def option_data(option: dict) -> dict:
     if value is not None and float(value).is_integer():
         value = int(value)
     return {"label": option["label"], "value": value, "satisfied": bool(option["satisfied"])}
+
+
+ALWAYS = "always"  # the condition form's "no condition"
+
+
+def condition_gates(questions: list[dict], question_id: int) -> list[dict]:
+    """The questions a condition of `question_id` may rest on: earlier choice questions,
+    each with its number."""
+    gates = []
+    for number, q in enumerate(questions, start=1):
+        if q["id"] == question_id:
+            break
+        if q["kind"] in GATE_KINDS:
+            gates.append({**q, "number": number})
+    return gates
+
+
+def condition_data(question: dict) -> dict:
+    show_if = question["show_if"]
+    if not show_if:
+        return {"gate": ALWAYS}
+    return {"gate": str(show_if["question_id"]), "option_ids": [str(i) for i in show_if["option_ids"]]}
+
+
+def condition_form_class(gates: list[dict]):
+    """The condition form: a gate (or none) and the gate's options that make the question
+    apply; whether they fit together is core.conditions.check_condition's to say."""
+
+    class ConditionForm(ChineseForm):
+        gate = RadioField("显示条件", choices=[SelectChoice(ALWAYS, "始终显示（不设条件）")] + [
+            SelectChoice(str(g["id"]), f"第 {g['number']} 题") for g in gates],
+            validators=[InputRequired("请选择是否设置显示条件")], validate_choice=True)
+        option_ids = CheckboxesField("当答案为以下任一选项时显示", choices=[
+            SelectChoice(str(o["id"]), o["label"]) for g in gates for o in g["options"]],
+            invalid_message="所勾选的选项已不存在，请刷新页面后重试")
+
+        def condition(self) -> tuple[int | None, list[int]]:
+            if self.gate.data == ALWAYS:
+                return None, []
+            return int(self.gate.data), [int(v) for v in self.option_ids.data or []]
+
+    return ConditionForm

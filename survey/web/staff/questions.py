@@ -10,7 +10,15 @@ from ...store import builder as store
 from ...store import surveys as survey_store
 from ..auth import login_required
 from ..db import get_db
-from ..forms.questions import NewQuestionForm, OptionForm, QuestionForm, option_data
+from ..forms.questions import (
+    NewQuestionForm,
+    OptionForm,
+    QuestionForm,
+    condition_data,
+    condition_form_class,
+    condition_gates,
+    option_data,
+)
 from .base import bp, scoped_survey
 from .builder import render_survey_page
 
@@ -63,8 +71,11 @@ def questions(survey_id):
 
 
 def _question_page(survey, question, form=None, option_forms=None, new_option=None,
-                   status=200):
+                   status=200, condition_form=None):
     db = get_db()
+    gates = condition_gates(survey_store.questionnaire(db, survey["id"]), question["id"])
+    condition_form = condition_form or condition_form_class(gates)(
+        formdata=None, prefix="c", data=condition_data(question))
     option_forms = option_forms or {}
     for option in question["options"]:
         option_forms.setdefault(option["id"], OptionForm(
@@ -77,7 +88,8 @@ def _question_page(survey, question, form=None, option_forms=None, new_option=No
         answered=editor.question_answered(db, question["id"]),
         answered_options=editor.answered_option_ids(db, question),
         locked=store.has_responses(db, survey["id"]),
-        position=_position(db, survey["id"], question["id"])), status
+        position=_position(db, survey["id"], question["id"]),
+        condition_form=condition_form, gates=gates), status
 
 
 def _position(db, survey_id: int, question_id: int) -> int:
@@ -109,6 +121,25 @@ def question(survey_id, question_id):
     return _question_page(survey, question, form=form, status=422)
 
 
+@bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/condition")
+@login_required
+def question_condition(survey_id, question_id):
+    """一事一评: ask this question only when an earlier choice question got given answers."""
+    survey = scoped_survey(survey_id)
+    question = _scoped_question(survey, question_id)
+    gates = condition_gates(survey_store.questionnaire(get_db(), survey_id), question_id)
+    form = condition_form_class(gates)(prefix="c")
+    if form.validate_on_submit():
+        try:
+            editor.set_question_condition(get_db(), survey, question, *form.condition())
+        except REFUSED as error:
+            form.gate.errors.append(str(error))
+        else:
+            flash("显示条件已保存。")
+            return _back(survey_id, question_id)
+    return _question_page(survey, question, condition_form=form, status=422)
+
+
 @bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/delete")
 @login_required
 def delete_question(survey_id, question_id):
@@ -131,7 +162,10 @@ def move_question(survey_id, question_id):
     step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if step is None:
         abort(400)
-    editor.move_question(get_db(), survey_id, question_id, step)
+    try:
+        editor.move_question(get_db(), survey_id, question_id, step)
+    except REFUSED as error:
+        flash(str(error))
     return redirect(url_for("staff.questions", survey_id=survey_id, _anchor=f"q{question_id}"),
                     303)
 
