@@ -11,6 +11,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 
+from ..core.conditions import applicable_answers, applies, hints
 from ..core.errors import DomainError
 from ..core.questionnaire import TEXT_MAX, clean_text
 from ..store.imports import PaperRow, import_rows
@@ -71,6 +72,8 @@ INSTRUCTIONS = (
     "单选题和量表题填写选项文字（如“非常满意”），也可填写选项分值（如 100）。",
     "多选题填写多个选项，用中文分号“；”隔开。",
     "必答题必须填写；意见建议可留空。",
+    "带显示条件的题目（如“您不满意的原因”）只在条件满足时需要填写；条件不满足时，该列填写的内容不导入"
+    "（与网上答卷一致：答卷人没有被问到这道题）。",
     "整份文件先全部检查，有任何一处问题都不会导入，并会列出所有问题所在的行和列。",
     "同一文件只能导入一次。",
 )
@@ -322,15 +325,17 @@ def _choice_message(q: dict, text: str) -> str:
 
 
 def parse_answer(q: dict, cell: str) -> tuple[object, list[str]]:
-    """(answer or None, problems) for one cell."""
+    """(answer or None, problems) for one cell. A conditional question's blank cell is judged
+    with the whole row (see _settle_conditions)."""
+    required = q["required"] and not q.get("show_if")
     if q["kind"] == "text":
         text = clean_text(cell)
         if len(text) > TEXT_MAX:
             return None, [f"意见建议最多 {TEXT_MAX} 字，本格有 {len(text)} 字"]
-        return (text or None), ([] if text or not q["required"] else ["必答题未作答"])
+        return (text or None), ([] if text or not required else ["必答题未作答"])
     parts = [p for p in (_normal(p) for p in MULTI_SEPARATORS.split(cell)) if p]
     if not parts:
-        return None, (["必答题未作答"] if q["required"] else [])
+        return None, (["必答题未作答"] if required else [])
     if q["kind"] != "multiple" and len(parts) > 1:
         return None, ["该题为单选题，只能填一个选项"]
     chosen = [(_option(q, p), p) for p in parts]
@@ -339,11 +344,26 @@ def parse_answer(q: dict, cell: str) -> tuple[object, list[str]]:
     return (None if problems else ids), problems
 
 
+def _settle_conditions(questions: list[dict], answers: dict) -> tuple[dict, list[dict]]:
+    """The row's answers without those to conditional questions that did not apply (on paper
+    nobody can stop a citizen from answering one; the web form ignores such answers too, so
+    a questionnaire counts the same however it arrived), and the required conditional
+    questions that applied but were left blank."""
+    if not any(q.get("show_if") for q in questions):
+        return answers, []
+    kept = applicable_answers(questions, answers)
+    missing = [q for q in questions if q.get("show_if") and q["required"]
+               and applies(q, kept) and not kept.get(q["id"])]
+    return kept, missing
+
+
 def parse_rows(questions: list[dict], rows: list[list[str]]) -> list[PaperRow]:
     columns = match_columns(questions, rows)
     header = rows[0]
     names = {index: _column_name(index, _normal(header[index])) for index in columns}
     parsed, problems = [], []
+    columns_of = {q["id"]: index for index, q in columns.items()}
+    condition_hints = hints(questions)
     # A column holds a handful of distinct answers ("非常满意"...): each is parsed once. The
     # parsed answers are shared between rows and must not be changed.
     seen: dict = {}
@@ -364,6 +384,10 @@ def parse_rows(questions: list[dict], rows: list[list[str]]) -> list[PaperRow]:
                 problems.extend(ImportProblem(number, names[index], message) for message in found)
             if answer:
                 answers[q["id"]] = answer
+        answers, missing = _settle_conditions(questions, answers)
+        problems.extend(ImportProblem(number, names[columns_of[q["id"]]],
+                                      f"必答题未作答{condition_hints[q['id']]}")
+                        for q in missing if q["id"] in columns_of)
         parsed.append(PaperRow(number, answers))
     if problems:
         raise ImportValidationError(problems)
