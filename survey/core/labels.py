@@ -13,6 +13,8 @@ EMPTY = "—"
 
 SOURCE_NAMES = {"qr": "扫码", "web": "网页链接", "paper": "纸质问卷"}
 UNTAGGED_CHANNEL = "未标注渠道"
+# A conditional question that was not asked of this respondent (core.conditions).
+NOT_APPLICABLE = "（不适用）"
 SURVEY_STATUSES = {"draft": "草稿", "open": "收集中", "closed": "已结束"}
 ASSESSMENT_STATUSES = {"draft": "草稿", "final": "已定稿"}
 

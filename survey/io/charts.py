@@ -160,7 +160,8 @@ def question_levels_chart(figures: dict, font, width: float = FULL_WIDTH) -> Fig
     ax = fig.subplots()
     rows = list(reversed(questions))  # first question on top
     # A no-break space keeps the number on the line of its question.
-    labels = [_wrap(f"{q['position']}.\u00a0{q['text']}", 10 if narrow else 18) for q in rows]
+    labels = [_wrap(f"{q['position']}.\u00a0{q['text']}{_base(q)}", 10 if narrow else 18)
+              for q in rows]
     levels = max(len(q["options"]) for q in rows)
     for level in range(levels):
         _level_segment(ax, rows, level, font)
@@ -173,6 +174,12 @@ def question_levels_chart(figures: dict, font, width: float = FULL_WIDTH) -> Fig
               ncols=min(3, len(names)) if narrow else len(names),
               frameon=False, prop=_sized(font, 9))
     return fig
+
+
+def _base(question: dict) -> str:
+    """A conditional question's bar covers only those it applied to: say how many."""
+    applicable = question.get("applicable")
+    return "" if applicable is None else f"（适用 {applicable} 人）"
 
 
 def _level_segment(ax, rows, level: int, font) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core import labels
+from ..core.conditions import applies
 from ..core.errors import DomainError
 from ..core.labels import CHINA_TZ
 from ..core.screening import REASON_TEXT, Verdict
@@ -92,6 +93,9 @@ class RawLayout:
         given = _group_answers(answers)
         memo = self._memo()
         for q in self.questions:
+            if q.get("show_if") and not applies(q, given):
+                cells.extend(self._not_asked(q))
+                continue
             chosen = given.get(q["id"], [])
             key = (q["id"], *chosen)
             found = memo.get(key)
@@ -109,6 +113,10 @@ class RawLayout:
             memo = {}
             object.__setattr__(self, "_cells_memo", memo)
         return memo
+
+    def _not_asked(self, q: dict) -> list:
+        """Not asked (its condition did not hold) reads apart from asked and left blank."""
+        return [labels.NOT_APPLICABLE] + ([None] if self.values and q["kind"] != "text" else [])
 
     def _answer_cells(self, q: dict, given: list) -> list:
         if q["kind"] == "text":

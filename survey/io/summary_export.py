@@ -72,6 +72,8 @@ def _question_rows(figures: dict) -> Iterator[list]:
         for o in q["options"]:
             yield head + [o["label"], cell_number(o["value"]), "是" if o["satisfied"] else "",
                           o["count"], exact_value(o, "share")]
+        if q.get("applicable") is not None:  # a conditional question: its base, in words
+            yield head + [f"（适用人数）{q['condition']}", None, "", q["applicable"], None]
         yield head + ["（本题有效回答）", None, "", q["answered"], None]
         if q["kind"] == "scale":
             yield head + ["（满意率）", None, "", q["satisfied"], exact_value(q, "satisfaction_rate")]
