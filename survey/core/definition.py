@@ -103,6 +103,8 @@ def _headline_problems(raw: dict) -> list[str]:
             not isinstance(questions[position - 1], dict) or \
             questions[position - 1].get("kind") != "scale":
         return ["总体满意度题（headline_position）应是一道满意度量表题的题号"]
+    if questions[position - 1].get("show_if") is not None:
+        return [f"第 {position} 题：总体满意度题要请每位答卷人回答，不能设置显示条件"]
     return []
 
 

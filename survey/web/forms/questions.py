@@ -106,14 +106,16 @@ def condition_form_class(gates: list[dict]):
     class ConditionForm(ChineseForm):
         gate = RadioField("显示条件", choices=[SelectChoice(ALWAYS, "始终显示（不设条件）")] + [
             SelectChoice(str(g["id"]), f"第 {g['number']} 题") for g in gates],
-            validators=[InputRequired("请选择是否设置显示条件")], validate_choice=True)
+            # any value is core.conditions.check_condition's to judge, in its own words
+            validators=[InputRequired("请选择是否设置显示条件")], validate_choice=False)
         option_ids = CheckboxesField("当答案为以下任一选项时显示", choices=[
             SelectChoice(str(o["id"]), o["label"]) for g in gates for o in g["options"]],
-            invalid_message="所勾选的选项已不存在，请刷新页面后重试")
+            validate_choice=False)
 
         def condition(self) -> tuple[int | None, list[int]]:
             if self.gate.data == ALWAYS:
                 return None, []
-            return int(self.gate.data), [int(v) for v in self.option_ids.data or []]
+            gate = int(self.gate.data) if self.gate.data.isdigit() else 0  # 0: no question
+            return gate, [int(v) if v.isdigit() else 0 for v in self.option_ids.data or []]
 
     return ConditionForm

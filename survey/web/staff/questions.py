@@ -4,6 +4,7 @@ The store refuses changes that would alter answers already collected (see store/
 its Chinese message is shown next to the form, with what was typed kept."""
 from flask import abort, flash, redirect, request, url_for
 
+from ...core.conditions import hints as condition_hints
 from ...core.errors import DomainError
 from ...store import StoreError, editor
 from ...store import builder as store
@@ -45,6 +46,7 @@ def _list_page(survey: dict, form: NewQuestionForm, status: int = 200):
     answered = {q["id"] for q in questions if editor.question_answered(db, q["id"])}
     return render_survey_page("staff/survey_questions.html", survey, "questions", form=form,
                               questions=questions, answered=answered,
+                              hints=condition_hints(questions),
                               locked=store.has_responses(db, survey["id"])), status
 
 
