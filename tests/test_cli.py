@@ -81,3 +81,59 @@ def test_serve_on_a_busy_port_fails_in_one_chinese_line(runner, processes):
     assert result.exit_code == 1, result.output
     assert result.stderr == f"端口 {port} 已被占用：请换一个端口（--port）或先停止占用它的程序。\n"
     assert "Traceback" not in result.output and "服务已启动" not in result.output
+
+
+DEFINITION = {"questions": [
+    {"kind": "scale", "text": "您对本次办事是否满意？", "required": True},
+    {"kind": "multiple", "text": "您不满意的原因是？", "required": True,
+     "options": ["等候时间长", "其他"], "show_if": {"question": 1, "answers": ["不满意", "非常不满意"]}},
+]}
+
+
+def test_new_survey_from_a_definition_file_keeps_its_condition(runner, app, tmp_path):
+    path = tmp_path / "def.json"
+    path.write_text(json.dumps(DEFINITION, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(args=["new-survey", "--department", "测试部门", "--title", "一事一评",
+                                 "--from", str(path), "--open"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["url"].endswith(f"/s/{data['token']}") and data["status"] == "open"
+    with app.app_context():
+        rows = get_db().execute(
+            "SELECT q.id, q.show_if_question_id, q.show_if_option_ids FROM questions q "
+            "WHERE survey_id = ? ORDER BY position", [data["id"]]).fetchall()
+        labels = [r[0] for r in get_db().execute(
+            "SELECT label FROM options WHERE id IN (SELECT value FROM json_each(?))", [rows[1][2]])]
+    assert rows[1][1] == rows[0][0] and sorted(labels) == ["不满意", "非常不满意"]
+
+
+def test_new_survey_from_a_bad_file_lists_every_mistake_and_stores_nothing(runner, app, tmp_path):
+    bad = json.loads(json.dumps(DEFINITION))
+    bad["questions"][1]["show_if"] = {"question": 2, "answers": ["还行"]}
+    bad["questions"].append({"kind": "single", "text": "", "options": ["是"]})
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(args=["new-survey", "--department", "新部门", "--title", "坏问卷",
+                                 "--from", str(path)])
+    assert result.exit_code == 2
+    assert "3 处问题，未创建问卷" in result.output
+    for message in ("第 2 题：显示条件只能依据排在本题之前的题目", "第 3 题：缺少题目文字",
+                    "第 3 题：选项应有 2 到 30 个"):
+        assert message in result.output
+    with app.app_context():
+        assert get_db().execute("SELECT count(*) FROM surveys").fetchone()[0] == 0
+        assert get_db().execute(
+            "SELECT count(*) FROM departments WHERE name = '新部门'").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"{not json", "不是有效的 JSON：第 1 行"),
+    ("{}".encode("utf-16"), "UTF-8"),
+    (b"[]", "JSON 对象"),
+])
+def test_new_survey_from_an_unreadable_file_says_why(runner, tmp_path, content, message):
+    path = tmp_path / "x.json"
+    path.write_bytes(content)
+    result = runner.invoke(args=["new-survey", "--department", "部门", "--title", "标题",
+                                 "--from", str(path)])
+    assert result.exit_code == 2 and message in result.output

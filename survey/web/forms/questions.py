@@ -99,6 +99,11 @@ def condition_data(question: dict) -> dict:
     return {"gate": str(show_if["question_id"]), "option_ids": [str(i) for i in show_if["option_ids"]]}
 
 
+def _id(value: str) -> int:
+    """A posted id; anything else is 0, which names no question or option."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else 0
+
+
 def condition_form_class(gates: list[dict]):
     """The condition form: a gate (or none) and the gate's options that make the question
     apply; whether they fit together is core.conditions.check_condition's to say."""
@@ -115,7 +120,6 @@ def condition_form_class(gates: list[dict]):
         def condition(self) -> tuple[int | None, list[int]]:
             if self.gate.data == ALWAYS:
                 return None, []
-            gate = int(self.gate.data) if self.gate.data.isdigit() else 0  # 0: no question
-            return gate, [int(v) if v.isdigit() else 0 for v in self.option_ids.data or []]
+            return _id(self.gate.data), [_id(v) for v in self.option_ids.data or []]
 
     return ConditionForm
