@@ -337,3 +337,41 @@ def test_a_formula_like_label_is_neutralised_in_the_template_and_read_back(store
             [h for h, q in zip(rows[0], questions, strict=True) if q is single or not q["required"]],
             [c for c, q in zip(rows[1], questions, strict=True) if q is single or not q["required"]]])
     assert parsed[0].answers[single["id"]] == [single["options"][0]["id"]]
+
+
+@pytest.fixture
+def conditional(store_db):
+    from survey.core.questionnaire import load_survey_template
+    survey, questions = make_survey(store_db, questionnaire=load_survey_template("satisfaction-5"))
+    return store_db, survey, questions
+
+
+def _row(headline: str, reasons: str = "", other: str = "") -> list[str]:
+    """A satisfaction-5 row: seven 满意, the headline, its reasons and 其他 text, nothing else."""
+    return ["满意"] * 7 + [headline, reasons, other, "", ""]
+
+
+def test_a_reason_is_required_on_paper_only_when_the_headline_is_dissatisfied(conditional):
+    db, survey, questions = conditional
+    problems = _problems(conditional, "a.csv", _csv([_header(questions), _row("满意"),
+                                                     _row("不满意")]))
+    assert problems == ["第 3 行，I 列“9. 您不满意的原因是？（可多选）”：必答题未作答"
+                        "（仅当第8题选择“不满意”或“非常不满意”时回答）"]
+
+
+def test_a_reason_given_on_paper_when_not_asked_is_not_imported(conditional):
+    """As on the web form: the citizen was not asked, so the figures do not count it."""
+    db, survey, questions = conditional
+    rows = [_header(questions), _row("满意", "等候时间长；其他", "多余的话"),
+            _row("非常不满意", "等候时间长；其他", "停车难")]
+    result = import_file(db, survey, questions, "a.csv", _csv(rows), max_bytes=LIMIT)
+    assert result.imported == 2
+    reasons, other = questions[8], questions[9]
+    given = db.execute("SELECT a.response_id, a.question_id, a.text FROM answers a "
+                       "WHERE a.question_id IN (?, ?) ORDER BY a.id",
+                       [reasons["id"], other["id"]]).fetchall()
+    assert {r[0] for r in given} == {result.last_response_id}
+    assert [r[2] for r in given if r[1] == other["id"]] == ["停车难"]
+    tallied = dict(db.execute("SELECT option_id, sum(count) FROM answer_tallies "
+                              "WHERE question_id = ? GROUP BY option_id", [reasons["id"]]).fetchall())
+    assert tallied[-1] == 1 and tallied[0] == 1  # applied to one valid response, answered once
