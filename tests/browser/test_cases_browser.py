@@ -10,7 +10,9 @@ def _citizen_complains(page, live_server, survey):
     for q in survey["questions"]:
         if q["kind"] == "scale":
             page.locator(f"#question-{q['id']} label.choice").nth(VERY_DISSATISFIED).click()
-    page.fill("textarea", "排队两个小时，取号机坏了没人管")
+        elif q["kind"] == "multiple":  # 您不满意的原因: shown once the headline is answered
+            page.locator(f"#question-{q['id']} label.choice").first.click()
+    page.fill("textarea:visible", "排队两个小时，取号机坏了没人管")
     page.fill("input[name=callback_phone]", "13800138000")
     page.check("input[name=callback_consent]")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -25,9 +25,12 @@ def _open_survey(live_server) -> dict:
 def _citizen_answers(page, live_server, survey, level: int, text: str) -> None:
     page.goto(f"{live_server.url}/s/{survey['token']}?via=qr&ch=窗口 3")
     for q in survey["questions"]:
-        if q["kind"] != "text":
+        if q["show_if"]:  # 您不满意的原因: asked (and shown) only after 不满意 / 非常不满意
+            if q["kind"] == "multiple" and level >= 3:
+                page.locator(f"#question-{q['id']} label.choice").first.click()
+        elif q["kind"] != "text":
             page.locator(f"#question-{q['id']} label.choice").nth(level).click()
-    page.fill("textarea", text)
+    page.fill("textarea:visible", text)
     page.click("button.submit")
     page.wait_for_url(f"**/s/{survey['token']}/thanks")
 
