@@ -7,6 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ...core.conditions import applicable_answers, applies
 from ...core.questionnaire import CHANNEL_MAX
 from ...store.api_tokens import NAME_MAX
 from .public import TEXT_MAX, clean_text
@@ -55,7 +56,10 @@ class EntryFormBase(FlaskForm):
         "这份纸质问卷确有必答题未作答，仍然保存（计入回收，按有效性规则筛查）")
 
     def missing_required(self, questions: list[dict]) -> list[dict]:
-        return [q for q in questions if q["required"] and not self.answer(q)]
+        """Required questions left blank; a conditional one only when its condition held."""
+        given = self.answers(questions)
+        return [q for q in questions
+                if q["required"] and applies(q, given) and not given.get(q["id"])]
 
     def answer(self, q: dict):
         field = self[f"q{q['id']}"]
@@ -64,7 +68,9 @@ class EntryFormBase(FlaskForm):
         return getattr(field, "option_ids", None) or None
 
     def answers(self, questions: list[dict]) -> dict:
-        return {q["id"]: a for q in questions if (a := self.answer(q))}
+        """The typed answers, without those to conditional questions that did not apply
+        (as on the web form and in a file import)."""
+        return applicable_answers(questions, {q["id"]: a for q in questions if (a := self.answer(q))})
 
 
 def new_entry_nonce() -> str:

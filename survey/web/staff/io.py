@@ -6,6 +6,7 @@ from flask import Response, abort, current_app, flash, g, redirect, render_templ
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ... import store
+from ...core.conditions import hints as condition_hints
 from ...io import evidence, exports, paper_import
 from ...store import StoreError, api_tokens
 from ...store import imports as import_store
@@ -172,6 +173,7 @@ def io_entry(survey_id):
         return _save_entry(survey, questions, form)
     status = 200 if request.method == "GET" else 422
     return render_template("staff/io_entry.html", survey=survey, tab="data", form=form,
+                           entry_hints=condition_hints(questions),
                            questions=questions,
                            paper_count=import_store.paper_count(get_db(), survey_id)), status
 
