@@ -106,6 +106,8 @@ def _submit_dissatisfied(client, survey: dict) -> None:
             data[f"q{q['id']}"] = str(q["options"][3]["id"])
         elif q["kind"] == "single":
             data[f"q{q['id']}"] = str(q["options"][0]["id"])
+        elif q["kind"] == "multiple":  # 您不满意的原因: 其他, so its text is asked too
+            data[f"q{q['id']}"] = str(q["options"][-1]["id"])
         elif q["kind"] == "text":
             data[f"q{q['id']}"] = f"意见{HOSTILE}"
     assert client.post(f"/s/{survey['token']}", data=data).status_code == 303

@@ -459,11 +459,14 @@ def m190_question_show_if(db):
     # the given options (a JSON list of option ids: relabelling an option keeps the rule).
     # Both are columns of `questions`, so m171's form_revision_question_update trigger draws
     # a new form revision whenever a condition changes: no trigger of its own is needed
-    # (tests/test_show_if.py checks it).
+    # (tests/web/test_show_if.py checks it). No ON DELETE action: the editor refuses to delete
+    # a question a condition rests on, and an action's UPDATE would fire that trigger inside
+    # a survey's cascading delete, where its INSERT OR REPLACE is overridden to ABORT.
     db.executescript(
         """
-        ALTER TABLE questions ADD COLUMN show_if_question_id INTEGER
-            REFERENCES questions(id) ON DELETE SET NULL;
+        ALTER TABLE questions ADD COLUMN show_if_question_id INTEGER REFERENCES questions(id);
         ALTER TABLE questions ADD COLUMN show_if_option_ids TEXT;
+        -- the foreign key's check when questions are deleted looks questions up by their gate
+        CREATE INDEX questions_show_if ON questions(show_if_question_id);
         """
     )

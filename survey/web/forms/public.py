@@ -101,15 +101,16 @@ def _posted(field, kind: str):
 
 
 def _settle_conditions(form, questions: list[dict]) -> bool:
-    """A conditional question that did not apply loses its answer and its errors (it was
-    never asked); one that applied is required when it is marked required. In questionnaire
+    """A conditional question that did not apply loses its errors (it was never asked; its
+    answer is left out by answers_from); one that applied is required when marked so. In questionnaire
     order, so a question resting on another conditional question sees its settled answer."""
     given, ok = {}, True
     for q in questions:
         field = form[f"q{q['id']}"]
         if not applies(q, given):
+            if field.errors:  # what cannot be read is dropped; the rest stays on the page
+                field.data = [] if q["kind"] == "multiple" else None
             field.errors = []
-            field.data = [] if q["kind"] == "multiple" else None
             continue
         if not field.errors:
             answer = _posted(field, q["kind"])
