@@ -7,7 +7,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from survey.store import surveys as survey_store
-from survey.store.builder import copy_survey
+from survey.store.builder import copy_survey, delete_survey
 from survey.store.responses import Submission, record_response, set_validity
 from survey.store.tallies import recount, survey_figures, survey_tally
 from survey.web.db import get_db
@@ -248,3 +248,11 @@ def test_gate_question_cannot_be_deleted_nor_its_conditions_changed_after_answer
     assert response.status_code == 422
     assert "问卷已有答卷，不能再更改显示条件" in response.get_data(as_text=True)
     assert reasons_of(stored(app, survey["id"]))["show_if"]["question_id"] == headline["id"]
+
+
+def test_a_survey_with_conditions_is_deleted_whole(app, make_survey):
+    survey = make_survey()
+    with app.app_context():
+        db = get_db()
+        delete_survey(db, survey_store.get_survey(db, survey["id"]), None)
+    assert query(app, "SELECT count(*) FROM questions") == [(0,)]

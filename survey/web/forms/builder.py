@@ -137,16 +137,18 @@ class SettingsForm(ChineseForm):
         Optional(), NumberRange(1, 10**9, "请输入正整数")], invalid_value_message="请输入整数")
 
     def set_context(self, questions: list[dict], valid: int) -> None:
-        """The scale questions to choose from and the valid count the population must cover."""
+        """The scale questions to choose from (asked of everyone: a conditional one is not)
+        and the valid count the population must cover."""
         self.headline_question_id.choices = [
             SelectChoice(str(q["id"]), f"第 {i} 题：{q['text']}")
-            for i, q in enumerate(questions, start=1) if q["kind"] == "scale"]
+            for i, q in enumerate(questions, start=1)
+            if q["kind"] == "scale" and not q.get("show_if")]
         self._valid = valid
 
     def validate_headline_question_id(self, field):
         allowed = {c.value for c in field.choices}
         if field.data not in allowed and allowed:
-            raise ValidationError("请选择一道满意度量表题")
+            raise ValidationError("请选择一道满意度量表题（不能是带显示条件的题）")
 
     def validate_closes_date(self, field):
         opens = to_utc_iso(self.opens_date.data, self.opens_time.data, False)
