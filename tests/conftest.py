@@ -93,6 +93,16 @@ def make_survey(app):
     return make
 
 
+def with_reasons(questions: list[dict], answers: dict) -> dict:
+    """`answers` (question id -> option ids) plus the first option of every conditional
+    choice question they make applicable: the template's 您不满意的原因 after 不满意."""
+    answers = dict(answers)
+    for q in questions:
+        if q["show_if"] and q["kind"] == "multiple" and applies(q, answers):
+            answers[q["id"]] = [q["options"][0]["id"]]
+    return answers
+
+
 def full_answers(survey, level=0, text=None) -> dict:
     """Form data answering every question of a satisfaction-5 survey at one scale level (and,
     when a dissatisfied level asks why, the first reason)."""

@@ -17,13 +17,15 @@ from survey.store.surveys import questionnaire
 from survey.store.tallies import TallyFilter, grouped_tallies, survey_figures, survey_tally
 from survey.web.forms.dashboard import parse_day
 
+from .conftest import with_reasons
+
 
 def _answer(db, survey, level, channel="", source="qr", text=None, duration=60.0) -> int:
     answers = {q["id"]: [q["options"][level]["id"]] for q in survey["questions"]
                if q["kind"] in ("scale", "single")}
     answers.update({q["id"]: text for q in survey["questions"] if q["kind"] == "text" and text})
     rid, _ = record_response(db, survey, survey["questions"], Submission(
-        answers=answers, nonce=secrets.token_hex(8), channel=channel, source=source,
+        answers=with_reasons(survey["questions"], answers), nonce=secrets.token_hex(8), channel=channel, source=source,
         duration_seconds=duration))
     return rid
 
@@ -110,7 +112,7 @@ def test_suggestions_search_treats_wildcards_literally(db, survey):
 def test_suggestions_are_listed_newest_submission_first(db, survey):
     """A paper questionnaire entered today but received last week is listed by its time."""
     questions = survey["questions"]
-    text_q = next(q for q in questions if q["kind"] == "text")
+    text_q = next(q for q in questions if q["kind"] == "text" and not q["show_if"])
     answers = {q["id"]: [q["options"][0]["id"]] for q in questions if q["kind"] in ("scale", "single")}
     now = dt.datetime.now(dt.timezone.utc)
     for text, days_ago in [("昨天的意见", 1), ("今天的意见", 0), ("上周的纸质问卷", 7)]:

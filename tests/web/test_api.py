@@ -8,6 +8,8 @@ from survey.store import accounts, api_tokens
 from survey.store.responses import Submission, record_response
 from survey.web.db import get_db
 
+from ..conftest import with_reasons
+
 _TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
           "array": list, "object": dict, "null": type(None)}
 
@@ -93,7 +95,8 @@ def _responses(app, survey, levels, source="qr"):
         scale = [q for q in survey["questions"] if q["kind"] == "scale"]
         for i, level in enumerate(levels):
             record_response(db, survey, survey["questions"], Submission(
-                answers={q["id"]: [q["options"][level]["id"]] for q in scale},
+                answers=with_reasons(survey["questions"],
+                                     {q["id"]: [q["options"][level]["id"]] for q in scale}),
                 nonce=f"api-{survey['id']}-{source}-{i}", source=source, duration_seconds=40.0))
 
 

@@ -12,7 +12,7 @@ from survey.store.responses import Submission, record_response
 from survey.store.util import iso, utc_now
 from survey.web.db import get_db
 
-from ..conftest import full_answers
+from ..conftest import full_answers, with_reasons
 from .test_public import open_form, ticket_of
 
 NOT_SATISFIED, VERY = 3, 4
@@ -45,7 +45,7 @@ def store_response(app, survey, level, when=None, source="paper", nonce="n1"):
         db = get_db()
         answers = {q["id"]: [q["options"][level]["id"]] for q in survey["questions"]
                    if q["kind"] == "scale"}
-        sub = Submission(answers=answers, nonce=nonce, source=source, channel="窗口 2",
+        sub = Submission(answers=with_reasons(survey["questions"], answers), nonce=nonce, source=source, channel="窗口 2",
                          received_at=when or utc_now())
         return record_response(db, survey_store.get_survey(db, survey["id"]),
                                survey["questions"], sub)[0]

@@ -14,7 +14,7 @@ from survey.store.tallies import TallyFilter, survey_figures
 from survey.store.util import local_day, utc_now
 from survey.web.db import get_db
 
-from ..conftest import csrf_token_from
+from ..conftest import csrf_token_from, with_reasons
 
 
 def answer(app, survey, level=0, *, channel="", source="qr", days_ago=0, text=None,
@@ -29,7 +29,7 @@ def answer(app, survey, level=0, *, channel="", source="qr", days_ago=0, text=No
     when = utc_now() - dt.timedelta(days=days_ago)
     with app.app_context():
         response_id, _ = record_response(get_db(), survey, survey["questions"], Submission(
-            answers=answers, nonce=secrets.token_hex(8), source=source, channel=channel,
+            answers=with_reasons(survey["questions"], answers), nonce=secrets.token_hex(8), source=source, channel=channel,
             duration_seconds=duration, received_at=when))
     return response_id
 
