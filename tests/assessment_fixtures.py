@@ -10,6 +10,8 @@ from survey.store import surveys as survey_store
 from survey.store.responses import Submission, record_response
 from survey.store.util import iso, utc_now
 
+from .conftest import with_reasons
+
 _nonces = itertools.count(1)
 
 
@@ -32,7 +34,8 @@ def answer(db, survey: dict, level: int, count: int) -> None:
         answers = {q["id"]: [q["options"][min(level, len(q["options"]) - 1)]["id"]]
                    for q in survey["questions"] if q["kind"] in ("scale", "single")}
         record_response(db, survey, survey["questions"], Submission(
-            answers=answers, nonce=f"t-{n}", duration_seconds=90, device_hash=f"device-{n}"))
+            answers=with_reasons(survey["questions"], answers), nonce=f"t-{n}",
+            duration_seconds=90, device_hash=f"device-{n}"))
 
 
 def issue(db, survey_id: int, count: int) -> None:

@@ -10,9 +10,19 @@ TEXT_MAX = 1000
 _WHOLE = {
     "没有筛查记录": "SELECT r.id FROM responses r LEFT JOIN screening s ON s.response_id = r.id "
                 "WHERE r.survey_id = :sid AND s.response_id IS NULL",
+    # (a conditional question only where its gate's answer made it apply)
     "必答题未作答": "SELECT r.id FROM responses r JOIN questions q ON q.survey_id = r.survey_id "
                 "AND q.required = 1 WHERE r.survey_id = :sid AND NOT EXISTS (SELECT 1 FROM "
-                "answers a WHERE a.response_id = r.id AND a.question_id = q.id)",
+                "answers a WHERE a.response_id = r.id AND a.question_id = q.id) AND ("
+                "q.show_if_question_id IS NULL OR EXISTS (SELECT 1 FROM answers g WHERE "
+                "g.response_id = r.id AND g.question_id = q.show_if_question_id AND g.option_id "
+                "IN (SELECT value FROM json_each(q.show_if_option_ids))))",
+    "回答了不适用的题目": "SELECT DISTINCT a.response_id FROM answers a JOIN responses r ON "
+                   "r.id = a.response_id JOIN questions q ON q.id = a.question_id WHERE "
+                   "r.survey_id = :sid AND q.show_if_question_id IS NOT NULL AND NOT EXISTS ("
+                   "SELECT 1 FROM answers g WHERE g.response_id = r.id AND g.question_id = "
+                   "q.show_if_question_id AND g.option_id IN (SELECT value FROM "
+                   "json_each(q.show_if_option_ids)))",
     "选项不属于该题": "SELECT a.response_id FROM answers a JOIN responses r ON r.id = a.response_id "
                  "LEFT JOIN options o ON o.id = a.option_id WHERE r.survey_id = :sid AND "
                  "a.option_id IS NOT NULL AND (o.id IS NULL OR o.question_id != a.question_id)",

@@ -13,6 +13,7 @@ from survey.store.responses import Submission, record_response
 from survey.store.util import iso
 
 from .checks import incomplete_responses
+from .conftest import with_reasons
 
 
 def add_responses(app, survey, count, start=0):
@@ -22,8 +23,9 @@ def add_responses(app, survey, count, start=0):
         for i in range(start, start + count):
             answers = {q["id"]: [q["options"][i % len(q["options"])]["id"]]
                        for q in survey["questions"] if q["kind"] in ("scale", "single")}
-            record_response(db, survey, survey["questions"],
-                            Submission(answers=answers, nonce=f"n{i}", duration_seconds=60))
+            record_response(db, survey, survey["questions"], Submission(
+                answers=with_reasons(survey["questions"], answers), nonce=f"n{i}",
+                duration_seconds=60))
 
 
 def response_nonces(path) -> set[str]:
