@@ -11,6 +11,7 @@ from ..core.errors import DomainError
 from ..core.questionnaire import SURVEY_TEMPLATES, load_survey_template
 from ..store import StoreError, accounts
 from ..store import surveys as survey_store
+from ..store import windows as window_store
 from ..store.tallies import survey_figures
 from ..web.db import get_db, restrict_files
 from ..web.urls import public_url
@@ -90,8 +91,10 @@ def new_survey_command(department, title, template, open_now):
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部统计数字")
 @with_appcontext
 def summary_command(survey_ref, as_json):
-    """问卷统计：发放、回收、有效份数，满意率及其置信区间，各题各选项计数。"""
-    figures = survey_figures(get_db(), find_survey(survey_ref))
+    """问卷统计：发放、回收、有效份数，满意率及其置信区间，各题各选项计数，各窗口和各工作人员的数字。"""
+    survey = find_survey(survey_ref)
+    figures = {**survey_figures(get_db(), survey),
+               **window_store.transaction_figures(get_db(), survey)}
     if as_json:
         echo_json(figures)
         return

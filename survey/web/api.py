@@ -25,7 +25,7 @@ from .db import get_db
 from .downloads import content_disposition
 from .errors import render_error
 from .security import csrf
-from .urls import base_url
+from .urls import base_url, invitation_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens only for POST (a browser never sends those by itself)
@@ -170,7 +170,7 @@ def invitation_item(row: dict) -> dict:
     survey_id, reference = row["survey_id"], row["reference"]
     return {"id": row["id"], "survey_id": survey_id, "reference": reference,
             "window": row["window_name"], "staff": row["staff_code"],
-            "url": base_url() + url_for("evaluations.invitation", invitation_token=row["token"]),
+            "url": invitation_url(row["token"]),
             "created_at": row["created_at"], "expires_at": row["expires_at"],
             "expired": window_store.is_expired(row), "answered": row["response_id"] is not None,
             "answered_at": row["answered_at"],
