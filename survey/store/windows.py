@@ -232,11 +232,19 @@ def _item(key: str, name: str, figures: dict) -> dict:
             "small_sample": precision_warning(figures)}
 
 
-def transaction_figures(db, survey: dict) -> dict:
-    """{"by_window": [...], "by_staff": [...]}: 发放/回收/有效 and the satisfaction rate with its
-    95% interval per window and per staff code, each from core.figures like the survey's."""
+def window_figures(db, survey: dict) -> list[dict]:
+    """发放/回收/有效 and the satisfaction rate with its 95% interval per window, each from
+    core.figures like the survey's own."""
     questions = questionnaire(db, survey["id"])
     by_window = tallies.window_tallies(db, survey, questions, window_names(db, survey["id"]))
-    by_staff = tallies.staff_tallies(db, survey, questions)
-    return {"by_window": [_item("window", n, compute_figures(t)) for n, t in by_window.items()],
-            "by_staff": [_item("staff", c, compute_figures(t)) for c, t in by_staff.items()]}
+    return [_item("window", n, compute_figures(t)) for n, t in by_window.items()]
+
+
+def staff_figures(db, survey: dict) -> list[dict]:
+    """The same per staff code given with the transactions (一事一评)."""
+    by_staff = tallies.staff_tallies(db, survey, questionnaire(db, survey["id"]))
+    return [_item("staff", c, compute_figures(t)) for c, t in by_staff.items()]
+
+
+def transaction_figures(db, survey: dict) -> dict:
+    return {"by_window": window_figures(db, survey), "by_staff": staff_figures(db, survey)}
