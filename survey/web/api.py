@@ -174,8 +174,8 @@ def invitation_item(row: dict) -> dict:
             "created_at": row["created_at"], "expires_at": row["expires_at"],
             "expired": window_store.is_expired(row), "answered": row["response_id"] is not None,
             "answered_at": row["answered_at"],
-            "qr": {kind: url_for("api.invitation_qr", survey_id=survey_id, reference=reference,
-                                 kind=kind) for kind in qr.RECEIPT_KINDS}}
+            "qr": {kind: url_for(f"api.invitation_qr_{kind}", survey_id=survey_id,
+                                 reference=reference) for kind in qr.RECEIPT_KINDS}}
 
 
 @bp.get("/surveys/<int:survey_id>/invitations")
@@ -204,14 +204,24 @@ def create_invitation(survey_id):
     return invitation_item(row), 201 if created else 200
 
 
-@bp.get("/surveys/<int:survey_id>/invitations/<reference>/qr.<any(png, svg):kind>")
-def invitation_qr(survey_id, reference, kind):
-    """The invitation's QR code for a 58 mm receipt printer."""
+@bp.get("/surveys/<int:survey_id>/invitations/<reference>/qr.png")
+def invitation_qr_png(survey_id, reference):
+    """The invitation's QR code for a 58 mm receipt printer (384 dots wide at most)."""
+    return _invitation_qr(survey_id, reference, "png")
+
+
+@bp.get("/surveys/<int:survey_id>/invitations/<reference>/qr.svg")
+def invitation_qr_svg(survey_id, reference):
+    """The same, 48 mm wide, for printing from a document."""
+    return _invitation_qr(survey_id, reference, "svg")
+
+
+def _invitation_qr(survey_id: int, reference: str, kind: str):
     _survey(survey_id)
     row = window_store.invitation_by_reference(get_db(), survey_id, reference[:200])
     if row is None:
         _refuse(404, "没有该办件编号的评价邀请")
-    url = invitation_item(row)["url"]
+    url = invitation_url(row["token"])
     data, mimetype = ((qr.receipt_png(url), "image/png") if kind == "png"
                       else (qr.receipt_svg(url), "image/svg+xml"))
     response = send_file(io.BytesIO(data), mimetype=mimetype, max_age=0)

@@ -11,7 +11,7 @@ from ...core.settings import SurveySettings
 from ...store import StoreError
 from ...store import builder as store
 from ...store import surveys as survey_store
-from ...store.tallies import issued_count
+from ...store.tallies import ISSUED_RULE, issued_count
 from ..auth import department_id, login_required
 from ..db import get_db
 from ..forms.builder import (
@@ -257,7 +257,8 @@ def issued(survey_id):
     status = 422 if form.is_submitted() else 200
     return render_survey_page("staff/survey_issued.html", survey, "issued", form=form,
                               batches=store.issued_batches(db, survey_id),
-                              total=issued_count(db, survey_id), returned=returned), status
+                              total=issued_count(db, survey_id), returned=returned,
+                              issued_rule=ISSUED_RULE), status
 
 
 @bp.post("/surveys/<int:survey_id>/issued/<int:batch_id>/delete")
