@@ -73,10 +73,12 @@ def _posted(survey: dict, questions: list[dict], action: str, **page):
 
 def _store(survey: dict, questions: list[dict], ticket: dict, answers: dict, after_insert,
            tag: window_store.AnswerTag) -> None:
+    # No device and no address: a tablet's answers are not one person's repeats, and neither
+    # they nor an invitation's (its token allows one answer) use up the hall's per-address
+    # allowance that phones scanning the hall's posters share.
     submission = Submission(
         answers=answers, nonce=ticket["n"], source=ticket["s"], channel=tag.window,
-        duration_seconds=max(0.0, round(time.time() - ticket["t"], 1)),
-        ip_hash=security.client_ip_hash(), tag=tag)
+        duration_seconds=max(0.0, round(time.time() - ticket["t"], 1)), tag=tag)
     try:
         record_response(get_db(), survey, questions, submission, after_insert=after_insert)
     except DuplicateSubmissionError:
