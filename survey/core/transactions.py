@@ -26,6 +26,8 @@ class Transaction:
 
 
 def checked_reference(value) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a numeric 办件编号 sent as a JSON number
     reference = clean_text(value) if isinstance(value, str) else ""
     if not reference:
         raise TransactionFieldError("缺少办件编号（reference）")
