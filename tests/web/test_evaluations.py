@@ -248,6 +248,27 @@ def test_a_token_of_one_survey_cannot_store_in_another(app, client, window_surve
     assert count(app, "SELECT count(*) FROM responses") == 0
 
 
+def test_a_tablet_of_one_survey_cannot_store_in_another(app, client, window_survey):
+    other = make_window_survey(app)
+    kiosk = new_kiosk(app, window_survey)
+    other_page = client.get(f"/s/{other['token']}").get_data(as_text=True)
+    other_ticket = re.search(r'name="ticket"[^>]*value="([^"]+)"', other_page).group(1)
+    response = client.post(kiosk, data={**answers(window_survey, 0), "ticket": other_ticket})
+    assert response.status_code == 422 and "页面已过期" in response.get_data(as_text=True)
+    assert count(app, "SELECT count(*) FROM responses") == 0
+
+
+def test_invitation_answers_are_not_refused_by_the_address_limit(app, client, window_survey):
+    app.config["SUBMIT_RATE_LIMIT"] = 0  # every plain submission from this address refused
+    assert answer_page(client, f"/s/{window_survey['token']}",
+                       answers(window_survey, 0)).status_code == 429
+    bearer = token(app)
+    for n in range(3):
+        url = invite(client, window_survey, bearer, reference=f"BJ{n}").get_json()["url"]
+        assert answer_page(client, path_of(url), answers(window_survey, 0)).status_code == 303
+    assert count(app, "SELECT count(*) FROM response_transactions") == 3
+
+
 def test_unknown_tokens_are_one_plain_404(client, window_survey):
     bodies = {client.get(path).get_data(as_text=True) for path in (
         "/t/AAAAAAAAAAAAAAAAAAAAAAAA", "/t/x", "/k/AAAAAAAAAAAAAAAAAAAAAAAA", "/k/" + "y" * 65)}
