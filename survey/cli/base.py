@@ -101,6 +101,10 @@ def summary_command(survey_ref, as_json):
     click.echo(f"{figures['title']}：回收 {figures['returned']} 份，有效 {figures['valid']} 份，"
                f"满意率 {figures['shown']['satisfaction_rate']}")
     click.echo(figures["definitions"].get("satisfaction_rate", ""))
+    for item in figures["by_window"]:
+        issued = item["issued"] if item["issued"] is not None else "未登记"
+        click.echo(f"{item['window']}：发放 {issued}，回收 {item['returned']}，有效 {item['valid']}，"
+                   f"满意率 {item['shown']['satisfaction_rate']}")
 
 
 # EADDRINUSE; WSAEADDRINUSE (10048) on Windows

@@ -379,6 +379,8 @@ def test_figures_per_window_and_staff_and_cases_to_the_window_assignee(app, clie
     for url, level in zip(urls[:4], (0, 1, 0, 4), strict=True):
         data = answers(window_survey, level, reasons=["等候时间长"] if level == 4 else ())
         assert answer_page(client, path_of(url), data).status_code == 303
+    text = runner.invoke(args=["summary", str(window_survey["id"])]).stdout
+    assert "窗口 3：发放 5，回收 4，有效 4，满意率 75.00%" in text
     result = runner.invoke(args=["summary", str(window_survey["id"]), "--json"])
     figures = json.loads(result.stdout)
     assert figures["issued"] == 15  # 5 invitations + the poster's 10; not the window's 50
