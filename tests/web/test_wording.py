@@ -4,6 +4,9 @@ import io
 import json
 import zipfile
 
+from survey.store import editor, wording
+from survey.web.db import get_db
+
 from .test_builder import answer, post, query, stored
 from .test_builder_questions import qpath, save_option
 
@@ -89,3 +92,22 @@ def test_saving_an_answered_question_unchanged_records_nothing(app, client, auth
     path = qpath(survey, question)
     assert post(client, auth, path, question_form(question, question["text"])).status_code == 303
     assert query(app, "SELECT count(*) FROM question_versions") == [(0,)]
+
+
+def test_each_rewording_starts_where_the_last_ended(app, make_survey):
+    survey = make_survey()
+    question = survey["questions"][0]
+    texts = [question["text"], "第二版措辞", "第三版措辞"]
+    answer(app, survey["id"])
+    for text in texts[1:]:
+        with app.app_context():
+            db = get_db()
+            editor.update_question(db, stored(app, survey["id"]), editor.get_question(
+                db, survey["id"], question["id"]), text=text, kind=question["kind"],
+                required=bool(question["required"]))
+        answer(app, survey["id"])
+    with app.app_context():
+        db = get_db()
+        history = wording.wording_history(db, editor.get_question(db, survey["id"], question["id"]))
+    assert [(w["text"], w["answered"]) for w in history] == [(t, 1) for t in texts]
+    assert [w["valid_from"] for w in history[1:]] == [w["valid_to"] for w in history[:-1]]
