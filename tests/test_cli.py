@@ -81,3 +81,17 @@ def test_serve_on_a_busy_port_fails_in_one_chinese_line(runner, processes):
     assert result.exit_code == 1, result.output
     assert result.stderr == f"端口 {port} 已被占用：请换一个端口（--port）或先停止占用它的程序。\n"
     assert "Traceback" not in result.output and "服务已启动" not in result.output
+
+
+def test_archive_and_restore_survey(app, runner, make_survey):
+    survey = make_survey()
+    archived = runner.invoke(args=["archive", str(survey["id"])])
+    assert archived.exit_code == 0 and "已归档" in archived.output
+    again = runner.invoke(args=["archive", survey["token"]])
+    assert again.exit_code != 0 and "已归档" in again.output
+    with app.app_context():
+        assert get_db().execute("SELECT archived_at FROM surveys").fetchone()[0]
+    restored = runner.invoke(args=["restore-survey", str(survey["id"])])
+    assert restored.exit_code == 0 and "已恢复" in restored.output
+    with app.app_context():
+        assert get_db().execute("SELECT archived_at FROM surveys").fetchone()[0] is None

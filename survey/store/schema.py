@@ -507,3 +507,31 @@ def m200_transaction_evaluations(db):
         CREATE INDEX response_transactions_staff ON response_transactions(survey_id, staff_code);
         """
     )
+
+
+@migrations()
+def m173_survey_archive(db):
+    # A survey with answers is archived, never deleted by a click: hidden from the lists and
+    # closed to new answers, its responses, cases and figures kept. NULL: not archived.
+    db.execute("ALTER TABLE surveys ADD COLUMN archived_at TEXT")
+
+
+@migrations()
+def m174_question_versions(db):
+    # Each wording a question was shown in before its current one (text and option labels),
+    # recorded when it changed after answers had arrived: the evidence package lists which
+    # wording each response was given. valid_from NULL: since the question was created.
+    db.executescript(
+        """
+        CREATE TABLE question_versions (
+            id INTEGER PRIMARY KEY,
+            question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            options TEXT NOT NULL DEFAULT '[]',
+            valid_from TEXT,
+            valid_to TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id)
+        );
+        CREATE INDEX question_versions_question ON question_versions(question_id, valid_to);
+        """
+    )

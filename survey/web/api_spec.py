@@ -203,7 +203,7 @@ def _invitations() -> dict:
 
 
 PATHS = {
-    "/surveys": _get("本部门的问卷列表", "SurveyList"),
+    "/surveys": _get("本部门的问卷列表（不含已归档的问卷）", "SurveyList"),
     "/surveys/{survey_id}/summary": _get("问卷统计数字（发放、回收、有效、满意率及置信区间等）",
                                          "Summary", [_ID, *_FILTERS], (400, 401, 404)),
     "/surveys/{survey_id}/questions": _get("各题各选项的人数和占比", "Questions",

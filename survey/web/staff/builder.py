@@ -1,6 +1,6 @@
-"""Staff pages of the survey builder: create (template or copy), overview, settings, status,
-deletion and 发放 batches. The question editor and the QR/poster pages register on the same
-blueprint from `questions.py` and `posters.py`."""
+"""Staff pages of the survey builder: create (template or copy), overview, settings, status
+and 发放 batches. The question editor, the QR/poster pages and deletion/archiving register on
+the same blueprint from `questions.py`, `posters.py` and `archive.py`."""
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from ...core.errors import DomainError
@@ -17,7 +17,6 @@ from ..db import get_db
 from ..forms.builder import (
     HEADLINE_TEXT,
     CopySurveyForm,
-    DeleteSurveyForm,
     IssuedForm,
     NewSurveyForm,
     ScaleSchemeForm,
@@ -58,7 +57,7 @@ def render_survey_page(template: str, survey: dict, tab: str, **context):
 
 
 def _department_sources() -> list[dict]:
-    return survey_store.department_surveys(get_db(), department_id())
+    return survey_store.department_surveys(get_db(), department_id(), archived=None)
 
 
 def _new_page(new_form, copy_form, status=200):
@@ -215,30 +214,6 @@ def survey_status(survey_id):
     if action[1] == "open" and not survey_store.is_accepting(updated):
         flash("注意：当前不在设置的收集时间内，群众暂时无法提交。请在“设置”中检查开始和截止时间。")
     return redirect(url_for("staff.survey", survey_id=survey_id), 303)
-
-
-@bp.route("/surveys/<int:survey_id>/delete", methods=["GET", "POST"])
-@login_required
-def delete_survey(survey_id):
-    survey = scoped_survey(survey_id)
-    db = get_db()
-    returned, _ = store.response_counts(db, survey_id)
-    answered = store.has_responses(db, survey_id)
-    form = DeleteSurveyForm()
-    if form.validate_on_submit():
-        if answered and not form.confirmed(survey):
-            form.confirm_title.errors.append("输入的标题与问卷标题不一致，未删除")
-        else:
-            try:
-                store.delete_survey(db, survey, _user_id())
-            except StoreError as error:
-                form.confirm_title.errors.append(str(error))
-            else:
-                flash(f"已删除问卷“{survey['title']}”。")
-                return redirect(url_for("staff.home"), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_survey_page("staff/survey_delete.html", survey, "overview", form=form,
-                              answered=answered, returned=returned), status
 
 
 @bp.route("/surveys/<int:survey_id>/issued", methods=["GET", "POST"])
