@@ -83,6 +83,20 @@ def test_serve_on_a_busy_port_fails_in_one_chinese_line(runner, processes):
     assert "Traceback" not in result.output and "服务已启动" not in result.output
 
 
+def test_archive_and_restore_survey(app, runner, make_survey):
+    survey = make_survey()
+    archived = runner.invoke(args=["archive", str(survey["id"])])
+    assert archived.exit_code == 0 and "已归档" in archived.output
+    again = runner.invoke(args=["archive", survey["token"]])
+    assert again.exit_code != 0 and "已归档" in again.output
+    with app.app_context():
+        assert get_db().execute("SELECT archived_at FROM surveys").fetchone()[0]
+    restored = runner.invoke(args=["restore-survey", str(survey["id"])])
+    assert restored.exit_code == 0 and "已恢复" in restored.output
+    with app.app_context():
+        assert get_db().execute("SELECT archived_at FROM surveys").fetchone()[0] is None
+
+
 DEFINITION = {"questions": [
     {"kind": "scale", "text": "您对本次办事是否满意？", "required": True},
     {"kind": "multiple", "text": "您不满意的原因是？", "required": True,

@@ -1,10 +1,12 @@
-"""`survey` commands: surveys (the QR code of a survey's public link)."""
+"""`survey` commands: surveys (the QR code of a survey's public link, archiving and restoring)."""
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
 from ..io import qr
+from ..store import archive
+from ..web.db import get_db
 from ..web.forms.builder import channel_arg
 from ..web.urls import loopback_warning, public_url
 from .base import fail, find_survey
@@ -39,4 +41,28 @@ def qr_command(survey_ref, output, channel, scale):
         click.echo(f"注意：{warning}", err=True)
 
 
-COMMANDS = [qr_command]
+@click.command("archive")
+@click.argument("survey_ref", metavar="SURVEY")
+@with_appcontext
+def archive_command(survey_ref):
+    """归档问卷：从列表中隐藏、不再接收答卷，答卷和工单全部保留；可用 restore-survey 恢复。"""
+    survey = find_survey(survey_ref)
+    if survey["archived_at"]:
+        fail(ValueError(f"问卷“{survey['title']}”已归档"))
+    archive.archive_survey(get_db(), survey, None)
+    click.echo(f"已归档问卷“{survey['title']}”（编号 {survey['id']}）。")
+
+
+@click.command("restore-survey")
+@click.argument("survey_ref", metavar="SURVEY")
+@with_appcontext
+def restore_survey_command(survey_ref):
+    """恢复已归档的问卷，使其重新出现在问卷列表中（状态不变）。"""
+    survey = find_survey(survey_ref)
+    if not survey["archived_at"]:
+        fail(ValueError(f"问卷“{survey['title']}”没有归档"))
+    archive.restore_survey(get_db(), survey, None)
+    click.echo(f"已恢复问卷“{survey['title']}”（编号 {survey['id']}）。")
+
+
+COMMANDS = [qr_command, archive_command, restore_survey_command]

@@ -24,6 +24,7 @@ from ..store.responses import chain_record, screening_rules
 from ..store.surveys import questionnaire
 from ..store.tallies import survey_figures
 from ..store.util import iso, utc_now
+from ..store.wording import wording_history
 from . import charts, exports
 from .evidence_scoring import assessment_files
 from .summary_export import summary_tables
@@ -39,7 +40,8 @@ DESCRIPTIONS = {
     RESPONSES_FILE: "原始答卷：每行一份答卷，含提交时间、来源、渠道、有效性、各题答案及分值",
     "summary.xlsx": "统计汇总（Excel）：各项指标及计算口径、各题各选项人数及占比、每日回收",
     "summary.csv": "统计汇总（CSV）：内容同 summary.xlsx",
-    "questionnaire.json": "问卷原貌：问卷设置、题目、选项及分值（含题目和选项编号）",
+    "questionnaire.json": "问卷原貌：问卷设置、题目、选项及分值（含题目和选项编号）；每题的 wordings "
+                          "列出收到答卷后用过的每种措辞（题目和选项文字）、使用起止时间（UTC）及其间提交并作答本题的答卷份数",
     "screening.json": "有效性筛选规则及被排除答卷的数量",
     EXCLUDED_FILE: "被排除的每份答卷及其排除原因",
     DECISIONS_FILE: "人工有效性判定记录（只追加，不修改）",
@@ -144,13 +146,16 @@ def _chain_lines(links, kept: list) -> Iterator[bytes]:
                + "\n").encode()
 
 
-def _questionnaire_json(survey: dict, questions: list[dict]) -> dict:
+def _questionnaire_json(db, survey: dict, questions: list[dict]) -> dict:
+    """The questionnaire as it stands, and per question every wording responses were given
+    under (the current one last), so an auditor sees what each citizen was asked."""
     keep = ("id", "title", "intro", "department_name", "status", "opens_at", "closes_at",
-            "year", "series", "dedupe_policy", "settings", "created_at", "updated_at")
+            "year", "series", "dedupe_policy", "settings", "created_at", "updated_at", "archived_at")
     return {"survey": {k: survey.get(k) for k in keep}, "questions": [
         {**{k: q[k] for k in ("id", "position", "kind", "text", "required")},
          "options": [{k: o[k] for k in ("id", "position", "label", "value", "satisfied")}
-                     for o in q["options"]]} for q in questions]}
+                     for o in q["options"]],
+         "wordings": wording_history(db, q)} for q in questions]}
 
 
 def excluded_table(db, survey_id: int) -> exports.Table:
@@ -198,7 +203,7 @@ def _add_files(db, survey, questions, figures, state, package: _Package) -> list
     charts, charts_note = _chart_files(figures)
     for name, png in charts.items():
         package.add(name, png, "图表（PNG）")
-    package.add("questionnaire.json", pretty_json(_questionnaire_json(survey, questions)))
+    package.add("questionnaire.json", pretty_json(_questionnaire_json(db, survey, questions)))
     package.add("screening.json", pretty_json({
         "rules": rules.to_dict(), "description": rules.describe(), "reason_text": REASON_TEXT,
         "excluded": state["responses"] - state["valid"], "excluded_file": EXCLUDED_FILE}))

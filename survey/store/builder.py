@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ..core.questionnaire import scale_options
 from ..core.settings import SurveySettings
 from . import StoreError, write_transaction
+from .archive import SurveyHasDataError, has_collected
 from .surveys import DEDUPE_POLICIES, create_survey, get_survey, questionnaire
 from .util import audit, dumps, iso, utc_now
 
@@ -146,13 +147,14 @@ def copy_survey(db, source: dict, *, title: str, year: int | None,
 
 
 def delete_survey(db, survey: dict, user_id: int | None) -> None:
-    """Delete a survey with everything collected for it; the audit log keeps what it was."""
-    returned, valid = response_counts(db, survey["id"])
+    """Delete a survey nothing was collected for; one with answers is archived instead (see
+    archive.py), so no path deletes answers, cases or call-back numbers by a click."""
     try:
         with write_transaction(db):
+            if has_collected(db, survey["id"]):
+                raise SurveyHasDataError("问卷已有答卷，不能删除，只能归档。")
             audit(db, "survey.delete", department_id=survey["department_id"], user_id=user_id,
-                  subject=survey["id"], detail={"title": survey["title"], "year": survey["year"],
-                                                "returned": returned, "valid": valid})
+                  subject=survey["id"], detail={"title": survey["title"], "year": survey["year"]})
             db.execute("DELETE FROM surveys WHERE id = ?", [survey["id"]])
     except sqlite3.IntegrityError as error:
         raise StoreError("该问卷已被其他记录（如自评表或回访工单）引用，不能删除。") from error

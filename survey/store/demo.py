@@ -47,7 +47,7 @@ def load_demo(db, responses: int = 100, seed: int = 2026) -> dict:
 
 
 def _demo_survey(db, department_id: int) -> dict:
-    for s in survey_store.department_surveys(db, department_id):
+    for s in survey_store.department_surveys(db, department_id, archived=None):
         if s["title"] == SURVEY_TITLE:
             return {**s, "_created": False}
     survey_id = survey_store.create_survey(

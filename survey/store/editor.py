@@ -10,6 +10,7 @@ What stays allowed once answers exist, and why:
 Refused: changing a chosen option's label, value or satisfied flag, deleting it, adding options
 to an answered question, deleting an answered question, changing its kind, and changing whether
 a question is required (valid responses before and after would follow different rules).
+Once the survey has answers, every change of wording is kept with its period (wording.py).
 """
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from . import StoreError, write_transaction
 from .builder import COPY_HINT, SurveyLockedError, has_responses
 from .surveys import decode_question, insert_question, questionnaire, set_condition
 from .util import iso, utc_now
+from .wording import recorded
 
 CHOICE_KINDS = ("scale", "single", "multiple")
 
@@ -119,11 +121,11 @@ def _check_question_change(db, survey: dict, question: dict, kind: str, required
 
 
 def update_question(db, survey: dict, question: dict, *, text: str, kind: str,
-                    required: bool) -> None:
+                    required: bool, user_id: int | None = None) -> None:
     if kind not in QUESTION_KINDS:
         raise StoreError("未知的题型")
     _check_question_change(db, survey, question, kind, required)
-    with write_transaction(db):
+    with write_transaction(db), recorded(db, survey, question["id"], user_id):
         db.execute("UPDATE questions SET text = ?, kind = ?, required = ? WHERE id = ?",
                    [text, kind, int(bool(required)), question["id"]])
         if kind != question["kind"]:
@@ -187,12 +189,13 @@ def move_question(db, survey_id: int, question_id: int, step: int) -> None:
             _touch(db, survey_id)
 
 
-def add_option(db, survey: dict, question: dict, draft: OptionDraft) -> int:
+def add_option(db, survey: dict, question: dict, draft: OptionDraft,
+               user_id: int | None = None) -> int:
     if question["kind"] not in CHOICE_KINDS:
         raise StoreError("填空题没有选项")
     if question_answered(db, question["id"]):
         raise SurveyLockedError("该题已有答卷作答，新增选项会使前后答卷不可比，不能新增。" + COPY_HINT)
-    with write_transaction(db):
+    with write_transaction(db), recorded(db, survey, question["id"], user_id):
         position = db.execute("SELECT coalesce(max(position), 0) + 1 FROM options "
                               "WHERE question_id = ?", [question["id"]]).fetchone()[0]
         option_id = db.table("options").insert({
@@ -207,19 +210,21 @@ def _same(option: dict, draft: OptionDraft) -> bool:
             and bool(option["satisfied"]) == draft.satisfied)
 
 
-def update_option(db, survey: dict, option: dict, draft: OptionDraft) -> None:
+def update_option(db, survey: dict, option: dict, draft: OptionDraft,
+                  user_id: int | None = None) -> None:
     if _same(option, draft):
         return
     if option_answered(db, option["id"]):
         raise SurveyLockedError(f"选项“{option['label']}”已有答卷选择，修改其文字、分值或是否计为满意"
                                 "会改变这些答卷的含义，不能修改。" + COPY_HINT)
-    with write_transaction(db):
+    with write_transaction(db), recorded(db, survey, option["question_id"], user_id):
         db.execute("UPDATE options SET label = ?, value = ?, satisfied = ? WHERE id = ?",
                    [draft.label, draft.value, int(draft.satisfied), option["id"]])
         _touch(db, survey["id"])
 
 
-def delete_option(db, survey: dict, question: dict, option: dict) -> None:
+def delete_option(db, survey: dict, question: dict, option: dict,
+                  user_id: int | None = None) -> None:
     if option_answered(db, option["id"]):
         raise SurveyLockedError(f"选项“{option['label']}”已有答卷选择，不能删除。" + COPY_HINT)
     if len(question["options"]) <= 2:
@@ -228,7 +233,7 @@ def delete_option(db, survey: dict, question: dict, option: dict) -> None:
         if q["show_if"] and option["id"] in q["show_if"]["option_ids"]:
             raise StoreError(f"第 {number} 题的显示条件用到选项“{option['label']}”，不能删除；"
                              "请先修改该条件。")
-    with write_transaction(db):
+    with write_transaction(db), recorded(db, survey, question["id"], user_id):
         db.execute("DELETE FROM options WHERE id = ?", [option["id"]])
         _touch(db, survey["id"])
 

@@ -83,6 +83,8 @@ def _require_started(survey: dict) -> None:
     # A draft's questions may still change; answers entered now could point at removed options.
     if survey["status"] == "draft":
         raise StoreError("问卷尚未开放（草稿），不能录入纸质问卷，请先开放问卷")
+    if survey.get("archived_at"):
+        raise StoreError("问卷已归档，不能再录入答卷；如需录入，请先恢复问卷")
 
 
 def _refuse_duplicate(db, survey_id: int, sha256: str) -> None:

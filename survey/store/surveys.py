@@ -183,14 +183,20 @@ def questionnaire(db, survey_id: int) -> list[dict]:
     return questions
 
 
-def department_surveys(db, department_id: int) -> list[dict]:
+_ARCHIVED = {False: " AND archived_at IS NULL", True: " AND archived_at IS NOT NULL", None: ""}
+
+
+def department_surveys(db, department_id: int, archived: bool | None = False) -> list[dict]:
+    """The department's surveys, newest first: the active ones (archived=False), the archived
+    ones (True) or all (None: pages that show what archived surveys still hold, e.g. cases)."""
     return [_decode(r) for r in db.query(
         "SELECT surveys.*, "
         " (SELECT coalesce(sum(returned), 0) FROM response_tallies t WHERE t.survey_id = surveys.id)"
         "   AS returned, "
         " (SELECT coalesce(sum(valid), 0) FROM response_tallies t WHERE t.survey_id = surveys.id)"
         "   AS valid "
-        "FROM surveys WHERE department_id = ? ORDER BY created_at DESC, id DESC", [department_id])]
+        "FROM surveys WHERE department_id = ?" + _ARCHIVED[archived] +
+        " ORDER BY created_at DESC, id DESC", [department_id])]
 
 
 def set_status(db, survey_id: int, status: str, user_id: int | None = None) -> None:
@@ -203,7 +209,7 @@ def set_status(db, survey_id: int, status: str, user_id: int | None = None) -> N
 
 
 def is_accepting(survey: dict, now_iso: str | None = None) -> bool:
-    if survey["status"] != "open":
+    if survey["status"] != "open" or survey.get("archived_at"):
         return False
     now_iso = now_iso or iso(utc_now())
     if survey.get("opens_at") and now_iso < survey["opens_at"]:

@@ -42,6 +42,9 @@ def _open_survey(token: str) -> dict:
 
 
 def _closed_page(survey: dict):
+    if survey.get("archived_at"):
+        return render_template("public/message.html", survey=survey, title="问卷已结束",
+                               message="本次问卷调查已经结束，不再接收新的答卷。感谢您的关注和支持！"), 200
     if survey["status"] == "closed" or (
             survey["status"] == "open" and not survey_store.is_accepting(survey)):
         message = "本次问卷调查不在收集时间内，感谢您的关注。"

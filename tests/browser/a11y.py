@@ -144,6 +144,7 @@ def staff_pages(t: dict) -> list[tuple[str, str, str]]:
     s, a = t["survey"]["id"], t["assessment_id"]
     return [
         ("staff-surveys", "/staff/", "bob"),
+        ("staff-archived", "/staff/surveys/archived", "bob"),
         ("staff-overview", "/staff/overview", "bob"),
         ("staff-survey-new", "/staff/surveys/new", "bob"),
         ("staff-survey-manage", f"/staff/surveys/{s}/manage", "bob"),
@@ -151,6 +152,7 @@ def staff_pages(t: dict) -> list[tuple[str, str, str]]:
         ("staff-questions", f"/staff/surveys/{s}/questions", "bob"),
         ("staff-question", f"/staff/surveys/{s}/questions/{t['question_id']}", "bob"),
         ("staff-issued", f"/staff/surveys/{s}/issued", "bob"),
+        ("staff-survey-archive", f"/staff/surveys/{s}/delete", "bob"),
         ("staff-qr", f"/staff/surveys/{s}/qr", "bob"),
         ("staff-poster", f"/staff/surveys/{s}/poster", "bob"),
         ("staff-dashboard", f"/staff/surveys/{s}/", "bob"),

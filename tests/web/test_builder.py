@@ -361,38 +361,6 @@ def test_delete_without_responses_needs_only_a_confirm(app, client, auth, make_s
     assert stored(app, survey["id"]) is None
 
 
-@pytest.mark.parametrize("typed", ["", "错误的标题", " 群众满意度调查问卷x"])
-def test_delete_with_responses_needs_the_exact_title(app, client, auth, make_survey, typed):
-    survey = make_survey()
-    answer(app, survey["id"])
-    auth.login()
-    path = f"/staff/surveys/{survey['id']}/delete"
-    assert "已收到 <strong>1</strong> 份答卷" in client.get(path).get_data(as_text=True)
-    response = post(client, auth, path, {"confirm_title": typed})
-    assert response.status_code == 422
-    assert "输入的标题与问卷标题不一致，未删除" in response.get_data(as_text=True)
-    assert stored(app, survey["id"]) is not None
-
-
-def test_delete_with_responses_and_title_deletes_everything_and_is_logged(
-        app, client, auth, make_survey):
-    survey = make_survey()
-    answer(app, survey["id"])
-    answer(app, survey["id"])
-    auth.login()
-    response = post(client, auth, f"/staff/surveys/{survey['id']}/delete",
-                    {"confirm_title": survey["title"]})
-    assert response.status_code == 303
-    assert stored(app, survey["id"]) is None
-    for table in ("responses", "questions", "response_tallies"):
-        assert query(app, f"SELECT count(*) FROM {table} WHERE survey_id = ?",
-                     [survey["id"]]) == [(0,)]
-    (detail,), = query(app, "SELECT detail FROM audit_log WHERE action = 'survey.delete' "
-                            "AND subject = ?", [str(survey["id"])])
-    assert json.loads(detail) == {"title": survey["title"], "year": None, "returned": 2,
-                                  "valid": 2}
-
-
 def test_issued_batches_are_listed_with_total(app, client, auth, make_survey):
     survey = make_survey()
     answer(app, survey["id"])

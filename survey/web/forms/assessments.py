@@ -91,7 +91,8 @@ class IndicatorForm(ChineseForm, RuleEditor):
     def set_surveys(self, surveys: list[dict]) -> None:
         self.link.choices = choices({
             "": "手工填写", **{f"budget:{k}": f"预算执行情况表：{v}" for k, v in BUDGET_FIGURES.items()},
-            **{f"survey:{s['id']}": f"问卷：{s['title']}" for s in surveys}})
+            **{f"survey:{s['id']}": f"问卷：{s['title']}" + ("（已归档）" if s.get("archived_at") else "")
+               for s in surveys}})
 
     def changes(self, leaf: bool) -> dict | None:
         """The stored values this form gives, or None (messages on the fields) when invalid."""

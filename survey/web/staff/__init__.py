@@ -2,6 +2,7 @@
 importing it adds its routes to `bp`; nothing else registers a page."""
 from . import (
     accounts,
+    archive,
     assessment_edit,
     assessments,
     builder,
@@ -11,10 +12,11 @@ from . import (
     io,
     posters,
     questions,
+    windows,
 )
 from .base import bp
 
-PAGES = (accounts, assessments, assessment_edit, builder, posters, questions, cases, case_settings,
-         dashboard, io)
+PAGES = (accounts, archive, assessments, assessment_edit, builder, posters, questions, cases,
+         case_settings, dashboard, io, windows)
 
 __all__ = ["PAGES", "bp"]

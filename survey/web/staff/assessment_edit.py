@@ -39,7 +39,7 @@ def assessment_indicator(assessment_id, indicator_id):
     if locked:
         return locked
     row = _row(assessment, indicator_id)
-    surveys = survey_store.department_surveys(get_db(), department_id())
+    surveys = survey_store.department_surveys(get_db(), department_id(), archived=None)
     form = IndicatorForm()
     form.set_surveys(surveys)
     if not form.is_submitted():

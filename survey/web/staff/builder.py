@@ -1,6 +1,6 @@
-"""Staff pages of the survey builder: create (template or copy), overview, settings, status,
-deletion and 发放 batches. The question editor and the QR/poster pages register on the same
-blueprint from `questions.py` and `posters.py`."""
+"""Staff pages of the survey builder: create (template or copy), overview, settings, status
+and 发放 batches. The question editor, the QR/poster pages and deletion/archiving register on
+the same blueprint from `questions.py`, `posters.py` and `archive.py`."""
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from ...core.errors import DomainError
@@ -11,13 +11,12 @@ from ...core.settings import SurveySettings
 from ...store import StoreError
 from ...store import builder as store
 from ...store import surveys as survey_store
-from ...store.tallies import issued_count
+from ...store.tallies import ISSUED_RULE, issued_count
 from ..auth import department_id, login_required
 from ..db import get_db
 from ..forms.builder import (
     HEADLINE_TEXT,
     CopySurveyForm,
-    DeleteSurveyForm,
     IssuedForm,
     NewSurveyForm,
     ScaleSchemeForm,
@@ -58,7 +57,7 @@ def render_survey_page(template: str, survey: dict, tab: str, **context):
 
 
 def _department_sources() -> list[dict]:
-    return survey_store.department_surveys(get_db(), department_id())
+    return survey_store.department_surveys(get_db(), department_id(), archived=None)
 
 
 def _new_page(new_form, copy_form, status=200):
@@ -217,30 +216,6 @@ def survey_status(survey_id):
     return redirect(url_for("staff.survey", survey_id=survey_id), 303)
 
 
-@bp.route("/surveys/<int:survey_id>/delete", methods=["GET", "POST"])
-@login_required
-def delete_survey(survey_id):
-    survey = scoped_survey(survey_id)
-    db = get_db()
-    returned, _ = store.response_counts(db, survey_id)
-    answered = store.has_responses(db, survey_id)
-    form = DeleteSurveyForm()
-    if form.validate_on_submit():
-        if answered and not form.confirmed(survey):
-            form.confirm_title.errors.append("输入的标题与问卷标题不一致，未删除")
-        else:
-            try:
-                store.delete_survey(db, survey, _user_id())
-            except StoreError as error:
-                form.confirm_title.errors.append(str(error))
-            else:
-                flash(f"已删除问卷“{survey['title']}”。")
-                return redirect(url_for("staff.home"), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_survey_page("staff/survey_delete.html", survey, "overview", form=form,
-                              answered=answered, returned=returned), status
-
-
 @bp.route("/surveys/<int:survey_id>/issued", methods=["GET", "POST"])
 @login_required
 def issued(survey_id):
@@ -257,7 +232,8 @@ def issued(survey_id):
     status = 422 if form.is_submitted() else 200
     return render_survey_page("staff/survey_issued.html", survey, "issued", form=form,
                               batches=store.issued_batches(db, survey_id),
-                              total=issued_count(db, survey_id), returned=returned), status
+                              total=issued_count(db, survey_id), returned=returned,
+                              issued_rule=ISSUED_RULE), status
 
 
 @bp.post("/surveys/<int:survey_id>/issued/<int:batch_id>/delete")

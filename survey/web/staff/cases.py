@@ -55,7 +55,7 @@ def cases():
     flt = _filter()
     page = min(max(1, _int_arg("page") or 1), 10**6)
     rows, total = reports.list_cases(db, department_id(), flt, page)
-    surveys = survey_store.department_surveys(db, department_id())
+    surveys = survey_store.department_surveys(db, department_id(), archived=None)
     figures = reports.department_case_figures(db, department_id(), flt.survey_id)
     return render_template(
         "staff/cases.html", cases=rows, total=total, page=page, flt=flt, surveys=surveys,

@@ -2,11 +2,11 @@
 
 The store refuses changes that would alter answers already collected (see store/editor.py);
 its Chinese message is shown next to the form, with what was typed kept."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 
 from ...core.conditions import hints as condition_hints
 from ...core.errors import DomainError
-from ...store import StoreError, editor
+from ...store import StoreError, editor, wording
 from ...store import builder as store
 from ...store import surveys as survey_store
 from ..auth import login_required
@@ -88,6 +88,7 @@ def _question_page(survey, question, form=None, option_forms=None, new_option=No
         "staff/survey_question.html", survey, "questions", question=question, form=form,
         option_forms=option_forms, new_option=new_option or OptionForm(formdata=None, prefix="new"),
         answered=editor.question_answered(db, question["id"]),
+        answer_count=wording.answer_count(db, question["id"]),
         answered_options=editor.answered_option_ids(db, question),
         locked=store.has_responses(db, survey["id"]),
         position=_position(db, survey["id"], question["id"]),
@@ -114,7 +115,8 @@ def question(survey_id, question_id):
     if form.validate_on_submit():
         try:
             editor.update_question(get_db(), survey, question, text=form.text.data,
-                                   kind=form.kind.data, required=form.required.data)
+                                   kind=form.kind.data, required=form.required.data,
+                                   user_id=g.user["id"])
         except REFUSED as error:
             form.kind.errors.append(str(error))
         else:
@@ -180,7 +182,7 @@ def add_option(survey_id, question_id):
     new_option = OptionForm(prefix="new")
     if new_option.validate_on_submit():
         try:
-            editor.add_option(get_db(), survey, question, new_option.draft())
+            editor.add_option(get_db(), survey, question, new_option.draft(), g.user["id"])
         except REFUSED as error:
             new_option.label.errors.append(str(error))
         else:
@@ -198,7 +200,7 @@ def option(survey_id, question_id, option_id):
     form = OptionForm(prefix=f"o{option_id}")
     if form.validate_on_submit():
         try:
-            editor.update_option(get_db(), survey, option, form.draft())
+            editor.update_option(get_db(), survey, option, form.draft(), g.user["id"])
         except REFUSED as error:
             form.label.errors.append(str(error))
         else:
@@ -214,7 +216,7 @@ def delete_option(survey_id, question_id, option_id):
     question = _scoped_question(survey, question_id)
     option = _scoped_option(question, option_id)
     try:
-        editor.delete_option(get_db(), survey, question, option)
+        editor.delete_option(get_db(), survey, question, option, g.user["id"])
     except REFUSED as error:
         flash(str(error))
     else:
