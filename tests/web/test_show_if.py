@@ -256,3 +256,31 @@ def test_a_survey_with_conditions_is_deleted_whole(app, make_survey):
         db = get_db()
         delete_survey(db, survey_store.get_survey(db, survey["id"]), None)
     assert query(app, "SELECT count(*) FROM questions") == [(0,)]
+
+
+def test_an_invitation_answer_counts_in_its_staff_members_base(app, client):
+    """一事一评 with the template's reason question: the per-staff figures carry its base."""
+    from survey.core.figures import compute_figures
+    from survey.core.questionnaire import load_survey_template
+    from survey.store import accounts
+    from survey.store.tallies import staff_tallies
+
+    from .test_evaluations import answer_page, invite, path_of, token
+    questionnaire = load_survey_template("satisfaction-5")
+    questionnaire["settings"]["screening"] = {"min_seconds": None}
+    with app.app_context():
+        db = get_db()
+        survey_id = survey_store.create_survey(db, accounts.department_by_name(db, "测试部门")["id"],
+                                               questionnaire, status="open")
+        survey = {**survey_store.get_survey(db, survey_id),
+                  "questions": survey_store.questionnaire(db, survey_id)}
+    bearer = token(app)
+    for reference, level in (("BJ1", 4), ("BJ2", 0)):
+        url = invite(client, survey, bearer, reference=reference, staff="A07").get_json()["url"]
+        assert answer_page(client, path_of(url), full_answers(survey, level)).status_code == 303
+    with app.app_context():
+        db = get_db()
+        tally = staff_tallies(db, survey, survey_store.questionnaire(db, survey_id))["A07"]
+    reasons = next(q for q in compute_figures(tally)["questions"]
+                   if q["question_id"] == reasons_of(survey)["id"])
+    assert (reasons["applicable"], reasons["answered"]) == (1, 1)
