@@ -39,7 +39,10 @@ def test_build_open_and_print_poster(staff_page, page, live_server):
     assert staff_page.locator(".survey-title .status").inner_text() == "收集中"
 
     staff_page.click("nav.tabs >> text=题目")
-    assert staff_page.locator(".question-item").count() == 10
+    assert staff_page.locator(".question-item").count() == 12
+    # 您不满意的原因 and its 其他 text say when they are asked
+    assert "（仅当第8题选择“不满意”或“非常不满意”时回答）" in staff_page.locator(
+        ".question-item").nth(8).inner_text()
     assert staff_page.locator(".question-item").first.locator("li.sat").count() == 3
     screenshot(staff_page, "builder-questions")
 
