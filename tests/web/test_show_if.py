@@ -284,3 +284,21 @@ def test_an_invitation_answer_counts_in_its_staff_members_base(app, client):
     reasons = next(q for q in compute_figures(tally)["questions"]
                    if q["question_id"] == reasons_of(survey)["id"])
     assert (reasons["applicable"], reasons["answered"]) == (1, 1)
+
+
+def test_exports_say_the_base_and_mark_answers_not_asked(app, make_survey):
+    from survey.io.exports import export_tables
+    survey = make_survey()
+    _answer_levels(app, survey, [0, 4])
+    reasons = reasons_of(survey)
+    with app.app_context():
+        db = get_db()
+        questions = survey_store.questionnaire(db, survey["id"])
+        raw = export_tables(db, survey, questions, "csv")[0]
+        rows = list(raw.rows)
+        summary = export_tables(db, survey, questions, "summary-csv")[1]
+        summary_rows = list(summary.rows)
+    column = raw.header.index(f"9. {reasons['text']}")
+    assert [row[column] for row in rows] == ["（不适用）", "等候时间长"]
+    base = [row for row in summary_rows if row[0] == 9 and str(row[3]).startswith("（适用人数）")]
+    assert base == [[9, reasons["text"], "多选题", f"（适用人数）{HINT}", None, "", 1, None]]
