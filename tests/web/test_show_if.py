@@ -302,3 +302,37 @@ def test_exports_say_the_base_and_mark_answers_not_asked(app, make_survey):
     assert [row[column] for row in rows] == ["（不适用）", "等候时间长"]
     base = [row for row in summary_rows if row[0] == 9 and str(row[3]).startswith("（适用人数）")]
     assert base == [[9, reasons["text"], "多选题", f"（适用人数）{HINT}", None, "", 1, None]]
+
+
+def test_paper_entry_asks_for_the_reason_only_after_a_dissatisfied_headline(
+        app, client, auth, make_survey):
+    from .test_io import _entry
+    survey = make_survey()
+    auth.login("bob")
+    page = client.get(f"/staff/surveys/{survey['id']}/entry").get_data(as_text=True)
+    assert HINT in page
+    response, _ = _entry(client, auth, survey, {"scale": "4", "single": "1"})
+    assert response.status_code == 422
+    assert "必答题未作答" in response.get_data(as_text=True)
+    saved, _ = _entry(client, auth, survey, {"scale": "4", "single": "1", "multiple": "1"})
+    assert saved.status_code == 303
+    satisfied, _ = _entry(client, auth, survey, {"scale": "1", "single": "1", "multiple": "2"})
+    assert satisfied.status_code == 303  # a reason typed though not asked: left out
+    rows = query(app, "SELECT a.response_id, o.label FROM answers a JOIN options o ON "
+                      "o.id = a.option_id WHERE a.question_id = ?", [reasons_of(survey)["id"]])
+    assert [label for _, label in rows] == ["等候时间长"]
+    assert query(app, "SELECT valid FROM screening ORDER BY response_id") == [(1,), (1,)]
+
+
+def test_moving_a_question_above_the_one_it_rests_on_is_refused_in_words(
+        app, client, auth, make_survey):
+    survey = make_survey(status="draft")
+    auth.login("bob")
+    reasons = reasons_of(survey)
+    response = post(client, auth, question_page(survey, reasons) + "/move", {"direction": "up"},
+                    f"/staff/surveys/{survey['id']}/questions")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "不能这样移动：第 8 题的显示条件只能依据排在它之前的题目" in page
+    assert [q["id"] for q in stored(app, survey["id"])["questions"]] == [
+        q["id"] for q in survey["questions"]]
