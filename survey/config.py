@@ -13,13 +13,17 @@ DEFAULTS = {
     "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,  # the cookie; the session row decides (below)
+    "SESSION_LIFETIME_HOURS": 12,  # from login, not extended by activity: a working day
+    "SESSION_IDLE_MINUTES": 120,  # a session unused this long ends
     "WTF_CSRF_TIME_LIMIT": None,  # citizens may leave a form open for a long time
     "TRUST_PROXY": 0,  # 1 behind a reverse proxy that sets X-Forwarded-For/-Proto/-Host
     "BASE_URL": None,  # external base URL for QR codes behind a proxy, e.g. https://survey.example.gov.cn
     "TIMEZONE_OFFSET_HOURS": 8,  # days are counted in China Standard Time
     "SUBMIT_RATE_LIMIT": 120,  # submissions per IP hash per 10 minutes: a service hall shares one address
-    "LOGIN_RATE_LIMIT": 10,  # failed logins per user name or IP hash per 15 minutes
+    "LOGIN_RATE_LIMIT": 10,  # failed logins per user name per 15 minutes
+    # failed logins per IP hash per 15 minutes: a whole office may share one address
+    "LOGIN_ADDRESS_RATE_LIMIT": 100,
     "DEVICE_COOKIE_DAYS": 400,
     "DASHBOARD_REFRESH_SECONDS": 60,  # an open survey's dashboard re-reads its figures this often
     "CALLBACK_RETENTION_DAYS": 90,  # a citizen's call-back number is deleted after this (PIPL)

@@ -25,7 +25,8 @@ HOSTILE = f"{XSS}{XSS_ATTR}"
 ID_TABLES = {"survey_id": "surveys", "question_id": "questions", "option_id": "options",
              "batch_id": "issued_batches", "response_id": "responses", "case_id": "cases",
              "override_id": "workday_overrides", "assessment_id": "assessments",
-             "indicator_id": "assessment_indicators", "token_id": "api_tokens"}
+             "indicator_id": "assessment_indicators", "token_id": "api_tokens",
+             "user_id": "users"}
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -144,7 +145,7 @@ class Site:
         from .conftest import Auth
         client = self.clients.setdefault(username, self.app.test_client())
         with client.session_transaction() as session:
-            logged_in = "user_id" in session
+            logged_in = "sid" in session
         if not logged_in:
             assert Auth(client).login(username).status_code == 302, username
         return client

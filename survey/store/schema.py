@@ -451,3 +451,22 @@ def m172_import_state(db):
     # A paper import is written in short chunks (citizens' submissions go on between them) and
     # made visible in one final transaction; until then its import row is 'pending'.
     db.execute("ALTER TABLE imports ADD COLUMN state TEXT NOT NULL DEFAULT 'done'")
+
+
+@migrations()
+def m180_staff_sessions(db):
+    # Server-side staff sessions: the cookie carries a random id, this table its SHA-256 (a
+    # stolen database cannot be replayed as cookies), so logout, a password change and disabling
+    # an account end a session even when its cookie was saved elsewhere.
+    db.executescript(
+        """
+        CREATE TABLE staff_sessions (
+            id_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE INDEX staff_sessions_user ON staff_sessions(user_id) WHERE revoked_at IS NULL;
+        """
+    )

@@ -60,5 +60,28 @@ def rate_limited(db, kind: str, key_hash: str, limit: int, window_minutes: int) 
     return rate_events.count_since(db, kind, key_hash, since) >= limit
 
 
+LOGIN_WINDOW_MINUTES = 15
+
+
+class LoginAttempt:
+    """One login attempt, counted before the password is checked (see `rate_events.count_attempt`).
+
+    Refused when the user name had LOGIN_RATE_LIMIT attempts in the window or the address
+    LOGIN_ADDRESS_RATE_LIMIT (ten times as many: one office behind one address is not locked
+    out of every account by a colleague's typos). A correct password forgets the attempt."""
+
+    def __init__(self, db, username: str):
+        config = current_app.config
+        since = iso(utc_now() - dt.timedelta(minutes=LOGIN_WINDOW_MINUTES))
+        keys = [keyed_hash(username.strip(), "login"), client_ip_hash()]
+        self.db = db
+        self.event_ids, counts = rate_events.count_attempt(db, "login", keys, since)
+        self.refused = (counts[0] > config["LOGIN_RATE_LIMIT"]
+                        or counts[1] > config["LOGIN_ADDRESS_RATE_LIMIT"])
+
+    def succeeded(self) -> None:
+        rate_events.forget(self.db, self.event_ids)
+
+
 def record_event(db, kind: str, key_hash: str, blocked: bool = False) -> None:
     rate_events.record_event(db, kind, key_hash, blocked)
