@@ -112,11 +112,20 @@ def chain_record(response: dict, answers: list[dict]) -> dict:
     }
 
 
+def next_response_id(conn) -> int:
+    """The id the next response gets. Responses are inserted with their id (it is part of
+    their hash), so this reads AUTOINCREMENT's high-water mark too: the id of a deleted newest
+    response is never given again (m181). Call it inside the write transaction."""
+    return conn.execute(
+        "SELECT max(coalesce((SELECT max(id) FROM responses), 0), coalesce((SELECT seq FROM "
+        "sqlite_sequence WHERE name = 'responses'), 0)) + 1").fetchone()[0]
+
+
 def _insert(db, survey_id: int, sub: Submission, answers: list[dict]) -> int:
     last = db.execute("SELECT id, hash FROM responses WHERE survey_id = ? ORDER BY id DESC LIMIT 1",
                       [survey_id]).fetchone()
     prev_hash = last[1] if last else GENESIS
-    next_id = (db.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0])
+    next_id = next_response_id(db.conn)
     row = {"id": next_id, "survey_id": survey_id, "received_at": iso(sub.received_at),
            "day": local_day(sub.received_at), "source": sub.source, "channel": sub.channel,
            "duration_seconds": sub.duration_seconds, "device_hash": sub.device_hash,

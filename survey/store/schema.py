@@ -1,5 +1,7 @@
 """The schema, as append-only migrations. Never edit a migration once it has shipped;
 add a new one at the end."""
+import re
+
 from sqlite_utils import Migrations
 
 migrations = Migrations("survey")
@@ -470,3 +472,42 @@ def m180_staff_sessions(db):
         CREATE INDEX staff_sessions_user ON staff_sessions(user_id) WHERE revoked_at IS NULL;
         """
     )
+
+
+# Tables whose ids people see (in URLs, exports, case numbers, audit trails).
+NEVER_REUSED_IDS = ("users", "surveys", "responses", "issued_batches", "api_tokens", "imports",
+                    "cases", "workday_overrides", "assessments", "assessment_indicators")
+
+
+@migrations()
+def m181_ids_never_reused(db):
+    # Without AUTOINCREMENT SQLite gives a new row the largest id + 1, so deleting the newest
+    # survey, response or case hands its id to the next one: a printed or exported id would
+    # then name another record. Each table is rebuilt with AUTOINCREMENT (SQLite's documented
+    # table rebuild; foreign keys are off while migrations run, so nothing cascades), keeping
+    # its rows, ids, indexes and triggers.
+    db.execute("PRAGMA legacy_alter_table = ON")  # rename only the table, touch no other schema
+    try:
+        for table in NEVER_REUSED_IDS:
+            _rebuild_with_autoincrement(db, table)
+    finally:
+        db.execute("PRAGMA legacy_alter_table = OFF")
+
+
+def _rebuild_with_autoincrement(db, table: str) -> None:
+    create, = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                         [table]).fetchone()
+    new_create, replaced = re.subn(r"\bid INTEGER PRIMARY KEY\b(?! AUTOINCREMENT)",
+                                   "id INTEGER PRIMARY KEY AUTOINCREMENT", create, count=1)
+    if not replaced:
+        return  # already AUTOINCREMENT
+    extras = [sql for (sql,) in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? "
+        "AND sql IS NOT NULL", [table]).fetchall()]
+    header = re.match(r"CREATE TABLE\s+(\[[^\]]+\]|\"[^\"]+\"|\w+)", new_create)
+    db.execute(f"CREATE TABLE [{table}_rebuilt]" + new_create[header.end():])
+    db.execute(f"INSERT INTO [{table}_rebuilt] SELECT * FROM [{table}]")
+    db.execute(f"DROP TABLE [{table}]")
+    db.execute(f"ALTER TABLE [{table}_rebuilt] RENAME TO [{table}]")
+    for sql in extras:
+        db.execute(sql)
