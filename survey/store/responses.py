@@ -1,7 +1,7 @@
 """Storing responses: once, whole, in one transaction, with their tallies and hash link."""
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..core.chain import GENESIS, response_hash
 from ..core.screening import ResponseFacts, ScreeningRules, Verdict, screen
@@ -34,6 +34,11 @@ class Submission:
     device_hash: str | None = None
     ip_hash: str | None = None
     received_at: dt.datetime = field(default_factory=utc_now)
+    # Answers from one address in ADDRESS_WINDOW beyond which a response is flagged (None: none)
+    address_limit: int | None = None
+
+
+ADDRESS_WINDOW = dt.timedelta(minutes=10)
 
 
 def screening_rules(survey: dict) -> ScreeningRules:
@@ -84,6 +89,11 @@ def record_response(db, survey: dict, questions: list[dict], sub: Submission,
         if existing:
             raise DuplicateSubmissionError(existing[0])
         facts = _facts(db, survey, questions, sub, values)
+        if sub.address_limit is not None and sub.ip_hash:
+            # Counted inside the write transaction: concurrent answers are counted in turn.
+            since = iso(sub.received_at - ADDRESS_WINDOW)
+            busy = submissions_since(db, survey["id"], sub.ip_hash, since) >= sub.address_limit
+            facts = replace(facts, busy_address=busy)
         if survey["dedupe_policy"] == "device_cookie" and facts.device_seen_before:
             raise AlreadyAnsweredError("您已在本设备上提交过本问卷，感谢参与")
         verdict = screen(facts, rules)
