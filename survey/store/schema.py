@@ -511,3 +511,11 @@ def _rebuild_with_autoincrement(db, table: str) -> None:
     db.execute(f"ALTER TABLE [{table}_rebuilt] RENAME TO [{table}]")
     for sql in extras:
         db.execute(sql)
+
+
+@migrations()
+def m182_instance_key_fingerprint(db):
+    # Which instance secrets (SECRET_KEY, HASH_KEY in instance/config.py) this database's keyed
+    # hashes were made with, as a fingerprint that reveals neither: a backup restored on another
+    # machine can then say that config.py must be copied too.
+    db.execute("CREATE TABLE instance_keys (name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")

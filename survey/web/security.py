@@ -50,6 +50,12 @@ def keyed_hash(value: str, purpose: str) -> str:
     return hmac.new(key, value.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
 
 
+def key_fingerprint(config) -> str:
+    """Names this instance's secrets without revealing them (see store.ops.key_fingerprint)."""
+    key = (config["SECRET_KEY"] + config["HASH_KEY"]).encode()
+    return hmac.new(key, b"instance key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
 def client_ip_hash() -> str:
     return keyed_hash(request.remote_addr or "", "ip")
 
