@@ -1,4 +1,7 @@
-"""Rate-limit events (logins, submissions): keyed hashes only, never a raw address."""
+"""Rate-limit events: login attempts, under keyed hashes only, never a raw name or address.
+
+Rows of kind submit:<survey id> with blocked = 1 are refusals by releases before answers
+from a busy address were flagged instead (see `ops.blocked_submissions`)."""
 from . import write_transaction
 from .util import iso, utc_now
 
@@ -6,11 +9,6 @@ from .util import iso, utc_now
 def count_since(db, kind: str, key_hash: str, since: str) -> int:
     return db.execute("SELECT count(*) FROM rate_events WHERE kind = ? AND key_hash = ? AND at > ?",
                       [kind, key_hash, since]).fetchone()[0]
-
-
-def record_event(db, kind: str, key_hash: str, blocked: bool = False) -> None:
-    db.table("rate_events").insert({"kind": kind, "key_hash": key_hash, "at": iso(utc_now()),
-                                    "blocked": int(blocked)})
 
 
 def count_attempt(db, kind: str, key_hashes: list[str], since: str) -> tuple[list[int], list[int]]:

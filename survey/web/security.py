@@ -60,12 +60,6 @@ def client_ip_hash() -> str:
     return keyed_hash(request.remote_addr or "", "ip")
 
 
-def rate_limited(db, kind: str, key_hash: str, limit: int, window_minutes: int) -> bool:
-    """True when `key_hash` already used its `limit` events of `kind` in the window."""
-    since = iso(utc_now() - dt.timedelta(minutes=window_minutes))
-    return rate_events.count_since(db, kind, key_hash, since) >= limit
-
-
 LOGIN_WINDOW_MINUTES = 15
 
 
@@ -88,6 +82,3 @@ class LoginAttempt:
     def succeeded(self) -> None:
         rate_events.forget(self.db, self.event_ids)
 
-
-def record_event(db, kind: str, key_hash: str, blocked: bool = False) -> None:
-    rate_events.record_event(db, kind, key_hash, blocked)
