@@ -187,15 +187,20 @@ def test_database_before_autoincrement_is_upgraded_and_keeps_rows_links_and_inde
     accounts.create_user(old, "carol", "long-password", survey["department_id"])
     before = {t: old.execute(f"SELECT * FROM [{t}] ORDER BY id").fetchall()
               for t in schema.NEVER_REUSED_IDS}
-    indexes = sorted(old.execute("SELECT name, tbl_name, sql FROM sqlite_master "
-                                 "WHERE type IN ('index', 'trigger')").fetchall())
+    rebuilt = f"tbl_name IN ({', '.join('?' * len(schema.NEVER_REUSED_IDS))})"
+    schema_of_rebuilt = ("SELECT name, tbl_name, sql FROM sqlite_master "
+                         f"WHERE type IN ('index', 'trigger') AND {rebuilt}")
+    indexes = sorted(old.execute(schema_of_rebuilt, schema.NEVER_REUSED_IDS).fetchall())
+    triggers_sql = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+    triggers = sorted(old.execute(triggers_sql).fetchall())
+    assert indexes and triggers
     old.conn.close()
 
     db = store.initialise(path)
     assert "m181_ids_never_reused" in store.schema_version(db)
     assert {t: db.execute(f"SELECT * FROM [{t}] ORDER BY id").fetchall() for t in before} == before
-    assert sorted(db.execute("SELECT name, tbl_name, sql FROM sqlite_master "
-                             "WHERE type IN ('index', 'trigger')").fetchall()) == indexes
+    assert sorted(db.execute(schema_of_rebuilt, schema.NEVER_REUSED_IDS).fetchall()) == indexes
+    assert sorted(db.execute(triggers_sql).fetchall()) == triggers  # form revisions (m171) too
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert all("AUTOINCREMENT" in db.execute("SELECT sql FROM sqlite_master WHERE name = ?",
@@ -207,3 +212,14 @@ def test_database_before_autoincrement_is_upgraded_and_keeps_rows_links_and_inde
     db.execute("DELETE FROM surveys WHERE id = ?", [survey["id"]])
     assert db.execute("SELECT count(*) FROM questions").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+
+
+def test_the_table_rebuild_refuses_to_run_where_dropping_would_cascade(tmp_path):
+    db = store.connect(tmp_path / "s.db")  # foreign keys on, unlike store.initialise
+    schema.migrations.apply(db, stop_before="m181_ids_never_reused")
+    survey, _ = _survey(db)
+    with pytest.raises(RuntimeError, match="foreign keys off"):
+        schema.migrations.apply(db)
+    assert db.execute("SELECT count(*) FROM questions WHERE survey_id = ?",
+                      [survey["id"]]).fetchone()[0] > 0
+    assert "m181_ids_never_reused" not in store.schema_version(db)

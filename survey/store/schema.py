@@ -486,6 +486,9 @@ def m181_ids_never_reused(db):
     # then name another record. Each table is rebuilt with AUTOINCREMENT (SQLite's documented
     # table rebuild; foreign keys are off while migrations run, so nothing cascades), keeping
     # its rows, ids, indexes and triggers.
+    if db.execute("PRAGMA foreign_keys").fetchone()[0]:
+        # Dropping the old table would cascade to every child row: refuse, change nothing.
+        raise RuntimeError("m181 must run with foreign keys off, as store.initialise runs it")
     db.execute("PRAGMA legacy_alter_table = ON")  # rename only the table, touch no other schema
     try:
         for table in NEVER_REUSED_IDS:
