@@ -245,4 +245,4 @@ def test_an_unknown_name_costs_the_same_time_as_a_known_one(app):
 
     median_seconds("bob")  # warm-up: the dummy hash is made once
     ratio = median_seconds("nobody-by-this-name") / median_seconds("bob")
-    assert 0.5 < ratio < 2, ratio
+    assert 1 / 3 < ratio < 3, ratio  # without the dummy hash: about 0.1
