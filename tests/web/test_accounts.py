@@ -246,3 +246,16 @@ def test_an_unknown_name_costs_the_same_time_as_a_known_one(app):
     median_seconds("bob")  # warm-up: the dummy hash is made once
     ratio = median_seconds("nobody-by-this-name") / median_seconds("bob")
     assert 1 / 3 < ratio < 3, ratio  # without the dummy hash: about 0.1
+
+
+def test_guessing_the_current_password_counts_like_failed_logins(app):
+    app.config["LOGIN_RATE_LIMIT"] = 3
+    client = logged_in(app, "bob")
+    for _ in range(3):
+        response = post_form(client, "/staff/password", {
+            "current_password": "a-wrong-guess", "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+        assert "当前密码不正确" in response.get_data(as_text=True)
+    response = post_form(client, "/staff/password", {
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 429 and "尝试次数过多" in response.get_data(as_text=True)
+    assert Auth(app.test_client()).login("bob", PASSWORD).status_code == 429  # the name is locked

@@ -76,14 +76,23 @@ def users():
 def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        # Guessing the current password here counts like guessing it at the login page.
+        attempt = security.LoginAttempt(get_db(), g.user["username"])
+        if attempt.refused:
+            form.current_password.errors.append(
+                f"尝试次数过多，请 {security.LOGIN_WINDOW_MINUTES} 分钟后再试")
+            return render_template("staff/password.html", form=form,
+                                   password_rule=PASSWORD_RULE), 429
         try:
             accounts.change_password(get_db(), g.user["id"], form.current_password.data,
                                      form.new_password.data)
         except accounts.WrongPasswordError as error:
             form.current_password.errors.append(str(error))
         except StoreError as error:
+            attempt.succeeded()
             form.new_password.errors.append(str(error))
         else:
+            attempt.succeeded()
             login_user(g.user)  # every session ended; this person keeps working in a new one
             flash("密码已修改，其他设备上的登录已全部退出")
             return redirect(url_for("staff.home"))
@@ -91,8 +100,9 @@ def password():
 
 
 def _other_account(user_id: int) -> dict:
-    """An account of the admin's department other than their own (their own goes through
-    「修改密码」, which asks for the current password; and an admin cannot lock themself out)."""
+    """An account of the admin's department, else 404. The admin's own account is shown but
+    not changed here: its password goes through 「修改密码」 (which asks for the current one),
+    and an admin cannot disable themself."""
     account = accounts.department_user(get_db(), department_id(), user_id)
     if account is None:
         abort(404)
