@@ -39,6 +39,36 @@ def test_create_user_rejects_weak_password_in_chinese(runner, password, message)
     assert message in result.output
 
 
+def test_set_password_disable_and_enable_a_user(runner, app):
+    from survey.store.accounts import authenticate
+    from tests.conftest import PASSWORD, Auth
+    bob = app.test_client()
+    assert Auth(bob).login("bob").status_code == 302
+    result = runner.invoke(args=["set-password", "bob", "--password-stdin"], input="another-password\n")
+    assert result.exit_code == 0, result.output
+    assert bob.get("/staff/").status_code == 302  # the old session ended
+    with app.app_context():
+        assert authenticate(get_db(), "bob", "another-password")
+        assert not authenticate(get_db(), "bob", PASSWORD)
+    assert Auth(bob).login("bob", "another-password").status_code == 302
+    assert runner.invoke(args=["disable-user", "bob"]).exit_code == 0
+    assert bob.get("/staff/").status_code == 302
+    assert Auth(bob).login("bob", "another-password").status_code == 200  # refused
+    assert runner.invoke(args=["enable-user", "bob"]).exit_code == 0
+    assert Auth(bob).login("bob", "another-password").status_code == 302
+
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (["set-password", "nobody", "--password-stdin"], "a-long-password\n", "找不到用户：nobody"),
+    (["set-password", "bob", "--password-stdin"], "short\n", "至少需要 8 位"),
+    (["disable-user", "nobody"], "", "找不到用户"),
+    (["enable-user", "nobody"], "", "找不到用户"),
+])
+def test_account_commands_fail_in_chinese(runner, args, stdin, message):
+    result = runner.invoke(args=args, input=stdin)
+    assert result.exit_code != 0 and message in result.output
+
+
 def test_new_survey_prints_id_token_and_url(runner, app):
     result = runner.invoke(args=["new-survey", "--department", "测试部门", "--title", "窗口满意度",
                                  "--template", "satisfaction-5"])

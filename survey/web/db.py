@@ -15,6 +15,8 @@ import weakref
 from flask import current_app, g
 
 from .. import store
+from ..store import ops
+from . import security
 
 IDLE_SECONDS = 2.0
 
@@ -106,7 +108,11 @@ def _reap() -> None:
 
 def init_app(app):
     # Upgrade (never recreate) the database before the first request.
-    store.initialise(app.config["DATABASE"]).conn.close()
+    db = store.initialise(app.config["DATABASE"])
+    try:
+        ops.remember_key_fingerprint(db, security.key_fingerprint(app.config))
+    finally:
+        db.conn.close()
     restrict_files(app)
     app.teardown_appcontext(close_db)
 
