@@ -5,6 +5,7 @@ Pure: plain data in, plain data out, Chinese domain errors.
 """
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from .errors import DomainError
 from .workdays import MAX_WORKING_DAYS
@@ -213,10 +214,11 @@ class CaseCounts:
         return self.opened - self.dismissed
 
 
-def _ratio(num, den) -> float | None:
+def _ratio(num, den) -> Fraction | None:
+    """The exact fraction: rounded once, where it is shown (core.labels.percent)."""
     if not den:
         return None
-    return float((Decimal(num) / Decimal(den)).quantize(Decimal("0.000001"), ROUND_HALF_UP))
+    return Fraction(int(num), int(den))
 
 
 def _mean_days(total: float, closed: int) -> float | None:
@@ -226,7 +228,8 @@ def _mean_days(total: float, closed: int) -> float | None:
 
 
 def case_rates(counts: CaseCounts) -> dict:
-    """The counts with the four figures; a figure is None when its denominator is zero."""
+    """The counts with the four figures; a figure is None when its denominator is zero. The
+    three rates are exact fractions (a JSON writer sends them as core.exact.to_pair)."""
     return {
         **asdict(counts), "followed_up": counts.followed_up,
         "callback_rate": _ratio(counts.called_back, counts.callback_requested),
