@@ -23,7 +23,8 @@ WORK_ACTIONS = {"assign": "指派承办人", "callback": "记录回访", "cause"
                 "rectify": "记录整改措施", "reply": "记录答复"}
 ACTIONS = {**WORK_ACTIONS, "close": "办结", "appeal": "申诉（误评或恶意评价）",
            "confirm_appeal": "确认申诉", "reject_appeal": "驳回申诉"}
-EVENT_NAMES = {**ACTIONS, "open": "自动立案", "contact_purged": "回访电话到期删除"}
+EVENT_NAMES = {**ACTIONS, "open": "自动立案", "contact_purged": "回访电话到期删除",
+               "due_changed": "到期日重新计算"}
 ADMIN_ACTIONS = frozenset({"confirm_appeal", "reject_appeal"})
 APPEAL_KINDS = {"mistaken": "误评", "malicious": "恶意评价"}
 
