@@ -80,9 +80,7 @@ def workdays_command(year, refresh):
             fail(error)
         national_calendar.cache_clear()
         click.echo(f"已更新节假日数据：{years[0]}–{years[-1]} 年。")
-        db = get_db()
-        with db.atomic():
-            moved = recompute_due_dates(db, f"国家节假日数据更新（{years[0]}–{years[-1]} 年）")
+        moved = recompute_due_dates(get_db(), f"国家节假日数据更新（{years[0]}–{years[-1]} 年）")
         click.echo(f"未办结案件中有 {moved} 件的到期日随之改变（已记入各案件的办理记录）。")
     calendar = national_calendar()
     year = year or dt.date.today().year

@@ -4,7 +4,7 @@ import datetime as dt
 
 from ..core.cases import ACTIVE_STATUSES
 from ..core.workdays import WorkdayCalendar, WorkdayOverride, add_working_days, national_calendar
-from . import StoreError
+from . import StoreError, write_transaction
 from .util import audit, case_event, iso, utc_now
 
 _ACTIVE_SQL = "('" + "', '".join(ACTIVE_STATUSES) + "')"
@@ -32,7 +32,7 @@ def set_override(db, department_id: int, day: dt.date, is_workday: bool, note: s
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise StoreError(f"说明请控制在 {NOTE_MAX} 字以内")
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "INSERT INTO workday_overrides (department_id, day, is_workday, note, user_id, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (department_id, day) DO UPDATE SET "
@@ -51,7 +51,7 @@ def delete_override(db, department_id: int, override_id: int, user_id: int | Non
     """None when the department has no such override; else how many open cases' due dates moved."""
     if not 0 < override_id <= 2**63 - 1:
         return None
-    with db.atomic():
+    with write_transaction(db):
         row = db.execute("SELECT day FROM workday_overrides WHERE id = ? AND department_id = ?",
                          [override_id, department_id]).fetchone()
         if row is None:
@@ -66,8 +66,13 @@ def recompute_due_dates(db, reason: str, department_id: int | None = None,
                         user_id: int | None = None) -> int:
     """Count the due date of every open case (of one department, or all) again under the
     current calendar; each one that moves gets a history entry saying from when, to when and
-    why. Closed cases keep theirs: their on-time verdict was given. Call inside the caller's
-    transaction. Returns how many moved."""
+    why. Closed cases keep theirs: their on-time verdict was given. One transaction (or a
+    savepoint of the caller's). Returns how many moved."""
+    with write_transaction(db):
+        return _recompute(db, reason, department_id, user_id)
+
+
+def _recompute(db, reason: str, department_id: int | None, user_id: int | None) -> int:
     where, params = f"status IN {_ACTIVE_SQL}", []
     if department_id is not None:
         where, params = where + " AND department_id = ?", [department_id]
