@@ -27,6 +27,7 @@ def create_app(test_config=None):
 
     from .web import db, delivery, errors, large_type, security
     from .web.api import bp as api_bp
+    from .web.evaluations import bp as evaluations_bp
     from .web.public import bp as public_bp
     from .web.staff import bp as staff_bp
 
@@ -36,6 +37,7 @@ def create_app(test_config=None):
     large_type.init_app(app)
     delivery.init_app(app)
     app.register_blueprint(public_bp)
+    app.register_blueprint(evaluations_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp)
     return app

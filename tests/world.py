@@ -25,7 +25,8 @@ HOSTILE = f"{XSS}{XSS_ATTR}"
 ID_TABLES = {"survey_id": "surveys", "question_id": "questions", "option_id": "options",
              "batch_id": "issued_batches", "response_id": "responses", "case_id": "cases",
              "override_id": "workday_overrides", "assessment_id": "assessments",
-             "indicator_id": "assessment_indicators", "token_id": "api_tokens"}
+             "indicator_id": "assessment_indicators", "token_id": "api_tokens",
+             "kiosk_id": "kiosks"}
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -121,6 +122,17 @@ def _department_objects(db, department_id: int, survey: dict) -> None:
     api_tokens.create_token(db, department_id, f"令牌{HOSTILE}", None)
 
 
+def _transactions(db, survey: dict) -> dict[str, str]:
+    """An invitation (window and staff code hostile) and a window tablet of the survey."""
+    from survey.core.transactions import Transaction
+    from survey.store import windows
+    invitation, _ = windows.invite(db, survey["id"], Transaction(
+        "BJ-2026-0001", f"窗口{HOSTILE}"[:40], "A07<b>"), 7)
+    kiosk = windows.register_kiosk(db, survey, f"窗口{HOSTILE}"[:40], None)
+    return {"reference": invitation["reference"], "invitation_token": invitation["token"],
+            "kiosk_token": kiosk["token"]}
+
+
 def _first_ids(db, department_id: int) -> dict[str, int]:
     """The lowest id of each kind; the world is built before any other department's objects,
     so these are alice's."""
@@ -177,4 +189,6 @@ def build_world(app) -> dict:
     with app.app_context():
         db = get_db()
         _department_objects(db, department_id, survey)
-        return {**string_values(survey["token"]), **_first_ids(db, department_id)}
+        transactions = _transactions(db, survey)
+        return {**string_values(survey["token"]), **_first_ids(db, department_id),
+                **transactions}

@@ -11,6 +11,7 @@ from ..core.errors import DomainError
 from ..core.questionnaire import SURVEY_TEMPLATES, load_survey_template
 from ..store import StoreError, accounts
 from ..store import surveys as survey_store
+from ..store import windows as window_store
 from ..store.tallies import survey_figures
 from ..web.db import get_db, restrict_files
 from ..web.urls import public_url
@@ -90,14 +91,20 @@ def new_survey_command(department, title, template, open_now):
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部统计数字")
 @with_appcontext
 def summary_command(survey_ref, as_json):
-    """问卷统计：发放、回收、有效份数，满意率及其置信区间，各题各选项计数。"""
-    figures = survey_figures(get_db(), find_survey(survey_ref))
+    """问卷统计：发放、回收、有效份数，满意率及其置信区间，各题各选项计数，各窗口和各工作人员的数字。"""
+    survey = find_survey(survey_ref)
+    figures = {**survey_figures(get_db(), survey),
+               **window_store.transaction_figures(get_db(), survey)}
     if as_json:
         echo_json(figures)
         return
     click.echo(f"{figures['title']}：回收 {figures['returned']} 份，有效 {figures['valid']} 份，"
                f"满意率 {figures['shown']['satisfaction_rate']}")
     click.echo(figures["definitions"].get("satisfaction_rate", ""))
+    for item in figures["by_window"]:
+        issued = item["issued"] if item["issued"] is not None else "未登记"
+        click.echo(f"{item['window']}：发放 {issued}，回收 {item['returned']}，有效 {item['valid']}，"
+                   f"满意率 {item['shown']['satisfaction_rate']}")
 
 
 # EADDRINUSE; WSAEADDRINUSE (10048) on Windows

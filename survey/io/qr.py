@@ -45,3 +45,28 @@ def qr_kind(filename: str) -> str:
     if suffix not in ("svg", "png"):
         raise QrFormatError("输出文件名须以 .svg 或 .png 结尾")
     return suffix
+
+
+# A 58 mm receipt printer prints 48 mm at 203 dpi: 384 dots. The receipt QR takes the
+# largest whole number of dots per module that fits, so every module prints as a sharp square.
+RECEIPT_DOTS = 384
+RECEIPT_MM = 48
+
+
+def receipt_png(url: str) -> bytes:
+    """A PNG at most RECEIPT_DOTS wide for a receipt printer, quiet zone included."""
+    size = _code(url).symbol_size(border=QUIET_ZONE)[0]
+    return qr_png(url, max(1, min(PNG_SCALE_MAX, RECEIPT_DOTS // size)))
+
+
+def receipt_svg(url: str) -> bytes:
+    """An SVG sized RECEIPT_MM millimetres wide: the printable width of a 58 mm receipt."""
+    code = _code(url)
+    size = code.symbol_size(border=QUIET_ZONE)[0]
+    out = io.BytesIO()
+    code.save(out, kind="svg", border=QUIET_ZONE, dark="#000", light="#fff", xmldecl=False,
+              unit="mm", scale=RECEIPT_MM / size, nl=False)
+    return out.getvalue()
+
+
+RECEIPT_KINDS = ("png", "svg")

@@ -11,6 +11,8 @@ TOKEN_PREFIX = "sv_"
 NAME_MAX = 60
 # Recording every use would turn each read into a write; once an hour is enough to show staff.
 LAST_USED_GRANULARITY = dt.timedelta(hours=1)
+# Every token reads; 'invite' also lets a window's business system create 一事一评 invitations.
+SCOPES = {"read": "只读", "invite": "创建一事一评邀请"}
 
 
 class ApiTokenError(StoreError):
@@ -28,8 +30,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(db, department_id: int, name: str, user_id: int | None) -> NewToken:
+def create_token(db, department_id: int, name: str, user_id: int | None,
+                 scopes: tuple[str, ...] = ("read",)) -> NewToken:
     name = (name or "").strip()
+    if "read" not in scopes or not set(scopes) <= set(SCOPES):
+        raise ApiTokenError("未知的令牌权限")
     if not name:
         raise ApiTokenError("请填写令牌用途，例如“财政局绩效系统”")
     if len(name) > NAME_MAX:
@@ -39,9 +44,10 @@ def create_token(db, department_id: int, name: str, user_id: int | None) -> NewT
         token_id = db.table("api_tokens").insert({
             "department_id": department_id, "name": name, "token_hash": token_hash(token),
             "prefix": token[:10], "created_by": user_id, "created_at": iso(utc_now()),
+            "scopes": " ".join(s for s in SCOPES if s in scopes),
         }).last_pk
         audit(db, "api_token.create", department_id=department_id, user_id=user_id,
-              subject=token_id, detail={"name": name})
+              subject=token_id, detail={"name": name, "scopes": list(scopes)})
     return NewToken(token_id, token)
 
 
@@ -62,23 +68,23 @@ def revoke_token(db, token_id: int, department_id: int, user_id: int | None) -> 
 
 def department_tokens(db, department_id: int) -> list[dict]:
     return [dict(r) for r in db.query(
-        "SELECT t.id, t.name, t.prefix, t.created_at, t.revoked_at, t.last_used_at, "
+        "SELECT t.id, t.name, t.prefix, t.created_at, t.revoked_at, t.last_used_at, t.scopes, "
         "u.username AS created_by_name FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by "
         "WHERE t.department_id = ? ORDER BY t.revoked_at IS NOT NULL, t.id DESC",
         [department_id])]
 
 
 def authenticate(db, token: str) -> dict | None:
-    """The active token's row (id, department_id, name), or None."""
+    """The active token's row (id, department_id, name, scopes: a set), or None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     rows = list(db.query(
-        "SELECT id, department_id, name, last_used_at FROM api_tokens "
+        "SELECT id, department_id, name, last_used_at, scopes FROM api_tokens "
         "WHERE token_hash = ? AND revoked_at IS NULL", [token_hash(token)]))
     if not rows:
         return None
     _touch(db, rows[0])
-    return rows[0]
+    return {**rows[0], "scopes": set(rows[0]["scopes"].split())}
 
 
 def _touch(db, row: dict) -> None:

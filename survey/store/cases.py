@@ -39,6 +39,7 @@ def open_case_if_dissatisfied(db, survey: dict, questions: list[dict], response_
     received_at, day, channel, source = row
     calendar = department_calendar(db, survey["department_id"])
     due = add_working_days(calendar, dt.date.fromisoformat(day), settings.due_working_days)
+    assignee_id = _window_assignee(db, survey, channel)
     case_id = insert_row(db, "cases", {
         "survey_id": survey["id"], "response_id": response_id,
         "department_id": survey["department_id"], "channel": channel, "source": source,
@@ -46,10 +47,25 @@ def open_case_if_dissatisfied(db, survey: dict, questions: list[dict], response_
         "triggers": dumps([t.__dict__ for t in triggers]), "opened_at": received_at,
         "opened_day": day, "due_day": due.isoformat(),
         "due_working_days": settings.due_working_days, "updated_at": iso(utc_now()),
+        "assignee_id": assignee_id,
     })
-    _event(db, case_id, "open", None, "open", None,
-           {"triggers": [f"{t.label}：{t.question_text}" for t in triggers]})
+    detail = {"triggers": [f"{t.label}：{t.question_text}" for t in triggers]}
+    if assignee_id is not None:
+        detail["assignee"] = _assignee(db, survey["department_id"], assignee_id)
+    _event(db, case_id, "open", None, "open", None, detail)
     return case_id
+
+
+def _window_assignee(db, survey: dict, channel: str) -> int | None:
+    """The account staff set for the answer's window (its channel tag), while it is still an
+    active account of the department (else the case opens unassigned, as any other)."""
+    if not channel:
+        return None
+    row = db.execute(
+        "SELECT w.assignee_id FROM survey_windows w JOIN users u ON u.id = w.assignee_id "
+        "WHERE w.survey_id = ? AND w.name = ? AND u.active = 1 AND u.department_id = ?",
+        [survey["id"], channel, survey["department_id"]]).fetchone()
+    return row[0] if row else None
 
 
 _event = case_event

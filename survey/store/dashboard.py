@@ -53,8 +53,9 @@ def data_version(db, survey: dict) -> DataVersion:
     decisions = db.execute(
         "SELECT count(*) FROM validity_decisions v JOIN responses r ON r.id = v.response_id "
         "WHERE r.survey_id = ?", [sid]).fetchone()[0]
-    issued = tuple(db.execute("SELECT count(*), coalesce(sum(count), 0) FROM issued_batches "
-                              "WHERE survey_id = ?", [sid]).fetchone())
+    issued = tuple(db.execute(
+        "SELECT count(*), coalesce(sum(count), 0), (SELECT count(*) FROM invitations "
+        "WHERE survey_id = :s) FROM issued_batches WHERE survey_id = :s", {"s": sid}).fetchone())
     views = db.execute("SELECT coalesce(sum(views), 0) FROM form_views WHERE survey_id = ?",
                        [sid]).fetchone()[0]
     shape = [tuple(r) for r in db.execute(

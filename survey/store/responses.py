@@ -8,6 +8,7 @@ from ..core.screening import ResponseFacts, ScreeningRules, Verdict, screen
 from ..core.settings import SurveySettings
 from . import StoreError, batched_write, write_transaction
 from . import cases as case_store
+from . import windows as window_store
 from .util import iso, local_day, utc_now
 
 
@@ -34,6 +35,9 @@ class Submission:
     device_hash: str | None = None
     ip_hash: str | None = None
     received_at: dt.datetime = field(default_factory=utc_now)
+    # An answer for a transaction (invitation) or from a window's tablet: bound to it, and
+    # never refused as a repeat of its device (a tablet answers for everyone at the window).
+    tag: window_store.AnswerTag | None = None
 
 
 def screening_rules(survey: dict) -> ScreeningRules:
@@ -84,10 +88,13 @@ def record_response(db, survey: dict, questions: list[dict], sub: Submission,
         if existing:
             raise DuplicateSubmissionError(existing[0])
         facts = _facts(db, survey, questions, sub, values)
-        if survey["dedupe_policy"] == "device_cookie" and facts.device_seen_before:
+        if survey["dedupe_policy"] == "device_cookie" and facts.device_seen_before \
+                and sub.tag is None:
             raise AlreadyAnsweredError("您已在本设备上提交过本问卷，感谢参与")
         verdict = screen(facts, rules)
         response_id = _insert(db, survey["id"], sub, answers)
+        if sub.tag is not None:
+            window_store.bind_answer(db, response_id, survey["id"], sub.tag)
         db.conn.execute("INSERT INTO screening (response_id, valid, reasons) VALUES (?, ?, ?)",
                         [response_id, int(verdict.valid), json.dumps(list(verdict.reasons))])
         _count(db, survey["id"], local_day(sub.received_at), sub.source, sub.channel,

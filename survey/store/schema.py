@@ -451,3 +451,59 @@ def m172_import_state(db):
     # A paper import is written in short chunks (citizens' submissions go on between them) and
     # made visible in one final transaction; until then its import row is 'pending'.
     db.execute("ALTER TABLE imports ADD COLUMN state TEXT NOT NULL DEFAULT 'done'")
+
+
+@migrations()
+def m200_transaction_evaluations(db):
+    # 一事一评: one evaluation per service transaction (办件). An invitation is the 发放 of
+    # one transaction; a window tablet (kiosk) answers for its window. Window names are the
+    # channel tags of the window's answers, so the per-channel figures are the per-window ones.
+    db.executescript(
+        """
+        -- What a token may do: 'read' (every token) and 'invite' (create invitations).
+        ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'read';
+        -- A service window of a survey and the account its 差评 cases go to.
+        CREATE TABLE survey_windows (
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            assignee_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (survey_id, name)
+        );
+        -- One invitation per transaction: the same reference is the same invitation.
+        CREATE TABLE invitations (
+            id INTEGER PRIMARY KEY,
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            reference TEXT NOT NULL,
+            window_name TEXT NOT NULL DEFAULT '',
+            staff_code TEXT NOT NULL DEFAULT '',
+            token TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            UNIQUE (survey_id, reference)
+        );
+        CREATE INDEX invitations_window ON invitations(survey_id, window_name, created_at);
+        CREATE TABLE kiosks (
+            id INTEGER PRIMARY KEY,
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            window_name TEXT NOT NULL,
+            token TEXT NOT NULL UNIQUE,
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            revoked_at TEXT,
+            revoked_by INTEGER REFERENCES users(id)
+        );
+        CREATE INDEX kiosks_survey ON kiosks(survey_id);
+        -- The transaction an answer evaluates. UNIQUE invitation_id: an invitation is
+        -- answered once, enforced in the transaction that stores the response.
+        CREATE TABLE response_transactions (
+            response_id INTEGER PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,
+            survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+            invitation_id INTEGER UNIQUE REFERENCES invitations(id) ON DELETE SET NULL,
+            kiosk_id INTEGER REFERENCES kiosks(id) ON DELETE SET NULL,
+            window_name TEXT NOT NULL DEFAULT '',
+            staff_code TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX response_transactions_staff ON response_transactions(survey_id, staff_code);
+        """
+    )

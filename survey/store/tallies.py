@@ -28,16 +28,30 @@ class TallyFilter:
 
 
 def issued_count(db, survey_id: int) -> int | None:
-    row = db.execute("SELECT count(*), sum(count) FROM issued_batches WHERE survey_id = ?",
-                     [survey_id]).fetchone()
-    return row[1] if row[0] else None
+    """发放 of the whole survey: the sum over channels (see issued_by_channel); None when
+    nothing was recorded or invited."""
+    channels_ = issued_by_channel(db, survey_id)
+    return sum(n for _, n in channels_) if channels_ else None
+
+
+# 一事一评: one invitation is one 发放 of its window, exactly. A window with invitations counts
+# those alone; batches recorded for the same channel are left out (they would count its
+# transactions twice). Batches for the whole survey (channel NULL) never cover such a window:
+# in core.figures.issue_coverage a channel with its own count takes only its own.
+_ISSUED_BY_CHANNEL = (
+    "SELECT channel, sum(n) FROM ("
+    " SELECT channel, count AS n FROM issued_batches WHERE survey_id = :s AND (channel IS NULL"
+    "  OR channel NOT IN (SELECT window_name FROM invitations WHERE survey_id = :s))"
+    " UNION ALL SELECT window_name, 1 FROM invitations WHERE survey_id = :s) "
+    "GROUP BY channel ORDER BY channel IS NOT NULL, channel")
+ISSUED_RULE = ("一事一评的每笔办件生成一个评价邀请，计为其窗口发放 1 份；有评价邀请的窗口，发放数以邀请数为准，"
+               "为该窗口登记的发放批次不再累加，以免重复计数。")
 
 
 def issued_by_channel(db, survey_id: int) -> tuple[tuple[str | None, int], ...]:
-    """Issued counts per channel (None: batches for the whole survey), channels in order."""
-    return tuple((r[0], r[1]) for r in db.execute(
-        "SELECT channel, sum(count) FROM issued_batches WHERE survey_id = ? GROUP BY channel "
-        "ORDER BY channel IS NOT NULL, channel", [survey_id]))
+    """Issued counts per channel (None: batches for the whole survey), channels in order:
+    recorded batches and invitations, each transaction counted once."""
+    return tuple((r[0], r[1]) for r in db.execute(_ISSUED_BY_CHANNEL, {"s": survey_id}))
 
 
 def returned_by_channel(db, survey_id: int, flt: TallyFilter = TallyFilter()
@@ -130,6 +144,46 @@ def recount(db, survey_id: int) -> None:
                 "JOIN screening s ON s.response_id = r.id "
                 f"WHERE r.survey_id = ? AND s.valid = 1{extra} "
                 f"GROUP BY r.day, r.source, r.channel, a.question_id{group}", [survey_id])
+
+
+def window_tallies(db, survey: dict, questions: list[dict], names: list[str]
+                   ) -> dict[str, SurveyTally]:
+    """One tally per window: the answers tagged with its name (tablet, invitations, the
+    window's QR tag) against its 发放 (see issued_by_channel)."""
+    groups = grouped_tallies(db, survey, questions, by="channel")
+    issued = {c: n for c, n in issued_by_channel(db, survey["id"]) if c is not None}
+    return {name: replace(groups.get(name) or _tally(survey, questions, (), {}),
+                          issued=issued.get(name)) for name in names}
+
+
+def staff_tallies(db, survey: dict, questions: list[dict]) -> dict[str, SurveyTally]:
+    """One tally per staff code of the survey's transaction answers (一事一评), each with the
+    invitations that code was given as its 发放. Counted from the responses in SQL: the running
+    tallies know channels, not staff."""
+    sid = survey["id"]
+    days: dict[str, list] = {}
+    for code, day, returned, valid in db.execute(
+            "SELECT t.staff_code, r.day, count(*), sum(s.valid) FROM response_transactions t "
+            "JOIN responses r ON r.id = t.response_id JOIN screening s ON s.response_id = r.id "
+            "WHERE t.survey_id = ? AND t.staff_code != '' GROUP BY t.staff_code, r.day "
+            "ORDER BY r.day", [sid]):
+        days.setdefault(code, []).append((day, returned, valid))
+    counts: dict[str, dict] = {}
+    for option_expr, counted, extra, group in (
+            ("0", "DISTINCT a.response_id", "", ""),
+            ("a.option_id", "*", " AND a.option_id IS NOT NULL", ", a.option_id")):
+        for code, q, o, c in db.execute(
+                f"SELECT t.staff_code, a.question_id, {option_expr}, count({counted}) "
+                "FROM response_transactions t JOIN answers a ON a.response_id = t.response_id "
+                "JOIN screening s ON s.response_id = t.response_id "
+                f"WHERE t.survey_id = ? AND t.staff_code != '' AND s.valid = 1{extra} "
+                f"GROUP BY t.staff_code, a.question_id{group}", [sid]):
+            counts.setdefault(code, {})[(q, o)] = c
+    issued = dict(db.execute("SELECT staff_code, count(*) FROM invitations WHERE survey_id = ? "
+                             "AND staff_code != '' GROUP BY staff_code", [sid]).fetchall())
+    return {code: _tally(survey, questions, days.get(code, ()), counts.get(code, {}),
+                         issued=issued.get(code))
+            for code in sorted(set(days) | set(issued))}
 
 
 def survey_figures(db, survey: dict, flt: TallyFilter = TallyFilter()) -> dict:

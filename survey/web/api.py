@@ -1,26 +1,34 @@
-"""The read-only JSON API, versioned under /api/v1/, described at /api/v1/openapi.json.
+"""The JSON API, versioned under /api/v1/, described at /api/v1/openapi.json.
 
 Callers authenticate with a department API token (`Authorization: Bearer <token>`) or a
 logged-in staff session. Everything is scoped to that department: another department's
-survey or assessment is a 404, never a 403.
+survey or assessment is a 404, never a 403. Reading is open to every token and session; the
+one write, creating a 一事一评 invitation (see api_invitations), needs a token with the
+'invite' scope: a session cannot write here, so this blueprint needs no CSRF token.
 """
 import datetime as dt
+import io
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import Blueprint, abort, g, make_response, request, url_for
+from flask import Blueprint, abort, current_app, g, make_response, request, send_file, url_for
 
+from ..core.errors import DomainError
+from ..core.transactions import transaction_from
+from ..io import qr
 from ..store import api_tokens, assessment_view
 from ..store import assessments as assessment_store
 from ..store import surveys as survey_store
+from ..store import windows as window_store
 from ..store.tallies import TallyFilter, survey_figures
 from . import api_spec
 from .db import get_db
+from .downloads import content_disposition
 from .errors import render_error
 from .security import csrf
-from .urls import base_url
+from .urls import base_url, invitation_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)  # read-only: GET requests only
+csrf.exempt(bp)  # bearer tokens only for POST (a browser never sends those by itself)
 SOURCES = ("qr", "web", "paper")
 UNAUTHORISED = "需要有效的 API 令牌：请求头 Authorization: Bearer <令牌>"
 
@@ -40,9 +48,11 @@ def authenticate():
     if token is not None:
         row = api_tokens.authenticate(get_db(), token)
         g.api_department_id = row["department_id"] if row else None
+        g.api_scopes = row["scopes"] if row else set()
     else:
         user = g.get("user")
         g.api_department_id = user["department_id"] if user else None
+        g.api_scopes = {"read"}
     if g.api_department_id is None:
         body, status = render_error(401, UNAUTHORISED)
         return body, status, {"WWW-Authenticate": 'Bearer realm="survey"'}
@@ -58,6 +68,11 @@ def _survey(survey_id: int) -> dict:
     if survey is None:
         abort(404)
     return survey
+
+
+def _require_scope(scope: str) -> None:
+    if scope not in g.api_scopes:
+        _refuse(403, f"此操作需要具有 {scope} 权限的 API 令牌（在“API 令牌”页面创建）")
 
 
 def _refuse(status: int, message: str):
@@ -142,3 +157,76 @@ def assessment(assessment_id):
     if found is None:
         abort(404)
     return _assessment_totals(db, found)
+
+
+# --- 一事一评: a window's business system invites the citizen of each finished transaction ---
+# POST needs a token with the 'invite' scope (read-only tokens and staff sessions get 403).
+# The same reference gives back the same invitation: 201 when created, 200 when it existed.
+
+RECENT_LIMIT = 100
+
+
+def invitation_item(row: dict) -> dict:
+    survey_id, reference = row["survey_id"], row["reference"]
+    return {"id": row["id"], "survey_id": survey_id, "reference": reference,
+            "window": row["window_name"], "staff": row["staff_code"],
+            "url": invitation_url(row["token"]),
+            "created_at": row["created_at"], "expires_at": row["expires_at"],
+            "expired": window_store.is_expired(row), "answered": row["response_id"] is not None,
+            "answered_at": row["answered_at"],
+            "qr": {kind: url_for(f"api.invitation_qr_{kind}", survey_id=survey_id,
+                                 reference=reference) for kind in qr.RECEIPT_KINDS}}
+
+
+@bp.get("/surveys/<int:survey_id>/invitations")
+def invitations(survey_id):
+    _survey(survey_id)
+    rows = window_store.recent_invitations(get_db(), survey_id, RECENT_LIMIT)
+    return {"survey_id": survey_id, "invitations": [invitation_item(r) for r in rows]}
+
+
+@bp.post("/surveys/<int:survey_id>/invitations")
+def create_invitation(survey_id):
+    survey = _survey(survey_id)
+    _require_scope("invite")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        _refuse(400, "请求体应为 JSON 对象，例如 {\"reference\": \"BJ2024000123\", \"window\": \"窗口 3\"}")
+    try:
+        transaction = transaction_from(body.get("reference"), body.get("window"),
+                                       body.get("staff"))
+    except DomainError as error:
+        _refuse(400, str(error))
+    if survey["status"] == "closed":
+        _refuse(409, "问卷已结束收集，不能再发放评价邀请")
+    row, created = window_store.invite(get_db(), survey_id, transaction,
+                                       current_app.config["INVITATION_DAYS"])
+    return invitation_item(row), 201 if created else 200
+
+
+@bp.get("/surveys/<int:survey_id>/invitations/<reference>/qr.png")
+def invitation_qr_png(survey_id, reference):
+    """The invitation's QR code for a 58 mm receipt printer (384 dots wide at most)."""
+    return _invitation_qr(survey_id, reference, "png")
+
+
+@bp.get("/surveys/<int:survey_id>/invitations/<reference>/qr.svg")
+def invitation_qr_svg(survey_id, reference):
+    """The same, 48 mm wide, for printing from a document."""
+    return _invitation_qr(survey_id, reference, "svg")
+
+
+def _invitation_qr(survey_id: int, reference: str, kind: str):
+    _survey(survey_id)
+    row = window_store.invitation_by_reference(get_db(), survey_id, reference[:200])
+    if row is None:
+        _refuse(404, "没有该办件编号的评价邀请")
+    url = invitation_url(row["token"])
+    data, mimetype = ((qr.receipt_png(url), "image/png") if kind == "png"
+                      else (qr.receipt_svg(url), "image/svg+xml"))
+    response = send_file(io.BytesIO(data), mimetype=mimetype, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(
+        f"评价二维码-{row['reference']}.{kind}", f"invitation-{row['reference']}.{kind}",
+        inline=request.args.get("download") != "1")
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

@@ -113,6 +113,35 @@ SCHEMAS = {
                        "finalised_at": _nullable("string"),
                        "levels": {"type": "array", "items": _ref("Level")}},
     },
+    "Invitation": {
+        "type": "object",
+        "description": "一事一评：一笔办件的评价邀请。url 只能提交一次评价，过期后不再接受。",
+        "required": ["id", "survey_id", "reference", "window", "staff", "url", "created_at",
+                     "expires_at", "expired", "answered", "answered_at", "qr"],
+        "properties": {
+            "id": {"type": "integer"}, "survey_id": {"type": "integer"},
+            "reference": {"type": "string"}, "window": {"type": "string"},
+            "staff": {"type": "string"}, "url": {"type": "string"},
+            "created_at": {"type": "string"}, "expires_at": {"type": "string"},
+            "expired": {"type": "boolean"}, "answered": {"type": "boolean"},
+            "answered_at": _nullable("string"),
+            "qr": {"type": "object", "required": ["png", "svg"],
+                   "properties": {"png": {"type": "string"}, "svg": {"type": "string"}}},
+        },
+        "additionalProperties": False,
+    },
+    "InvitationList": {"type": "object", "required": ["survey_id", "invitations"],
+                       "properties": {"survey_id": {"type": "integer"},
+                                      "invitations": {"type": "array",
+                                                      "items": _ref("Invitation")}}},
+    "NewInvitation": {
+        "type": "object", "required": ["reference"],
+        "properties": {
+            "reference": {"type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                          "description": "办件编号；同一编号返回同一邀请"},
+            "window": {"type": "string", "maxLength": 40, "description": "办理窗口，如“窗口 3”"},
+            "staff": {"type": "string", "maxLength": 32, "description": "经办工作人员工号"}},
+    },
     "AssessmentList": {"type": "object", "required": ["assessments"],
                        "properties": {"assessments": {"type": "array",
                                                       "items": _ref("Assessment")}}},
@@ -138,7 +167,8 @@ def _json(schema: str, description: str) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    text = {400: "查询参数无效", 401: "缺少或无效的 API 令牌", 404: "不存在或不属于本部门"}
+    text = {400: "参数无效", 401: "缺少或无效的 API 令牌", 403: "令牌没有此操作的权限",
+            404: "不存在或不属于本部门", 409: "问卷已结束收集"}
     return {str(c): _json("Error", text[c]) for c in codes}
 
 
@@ -148,12 +178,41 @@ def _get(summary: str, schema: str, parameters=(), errors=(401,)) -> dict:
                     "responses": {"200": _json(schema, "成功"), **_errors(*errors)}}}
 
 
+_REFERENCE = {"name": "reference", "in": "path", "required": True, "schema": {"type": "string"},
+              "description": "办件编号"}
+
+
+def _image(summary: str, mimetype: str) -> dict:
+    return {"get": {"summary": summary, "parameters": [_ID, _REFERENCE],
+                    "security": [{"bearer": []}, {"session": []}],
+                    "responses": {"200": {"description": "二维码图片",
+                                          "content": {mimetype: {}}}, **_errors(401, 404)}}}
+
+
+def _invitations() -> dict:
+    paths = _get("最近的评价邀请（一事一评）", "InvitationList", [_ID], (401, 404))
+    paths["post"] = {
+        "summary": "为一笔办结的业务生成评价邀请（需 invite 权限的令牌）",
+        "parameters": [_ID], "security": [{"bearer": []}],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": _ref("NewInvitation")}}},
+        "responses": {"201": _json("Invitation", "已生成"),
+                      "200": _json("Invitation", "该办件编号已有邀请，原样返回"),
+                      **_errors(400, 401, 403, 404, 409)}}
+    return paths
+
+
 PATHS = {
     "/surveys": _get("本部门的问卷列表", "SurveyList"),
     "/surveys/{survey_id}/summary": _get("问卷统计数字（发放、回收、有效、满意率及置信区间等）",
                                          "Summary", [_ID, *_FILTERS], (400, 401, 404)),
     "/surveys/{survey_id}/questions": _get("各题各选项的人数和占比", "Questions",
                                            [_ID, *_FILTERS], (400, 401, 404)),
+    "/surveys/{survey_id}/invitations": _invitations(),
+    "/surveys/{survey_id}/invitations/{reference}/qr.png": _image(
+        "评价邀请的二维码 PNG（58 毫米小票打印机，宽不超过 384 点）", "image/png"),
+    "/surveys/{survey_id}/invitations/{reference}/qr.svg": _image(
+        "评价邀请的二维码 SVG（宽 48 毫米）", "image/svg+xml"),
     "/assessments": _get("本部门的绩效自评及总分", "AssessmentList"),
     "/assessments/{assessment_id}": _get("一份绩效自评的总分、等级和各一级指标得分",
                                          "Assessment", [_ASSESSMENT_ID], (401, 404)),
@@ -163,9 +222,10 @@ PATHS = {
 def openapi(server_url: str) -> dict:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "满意度调查服务只读接口", "version": "1",
-                 "description": "按部门授权的只读 JSON 接口。请求头 Authorization: Bearer <令牌>；"
-                                "令牌由部门管理员在“API 令牌”页面创建和撤销。"},
+        "info": {"title": "满意度调查服务接口", "version": "1",
+                 "description": "按部门授权的 JSON 接口，除一事一评邀请外均为只读。请求头 "
+                                "Authorization: Bearer <令牌>；令牌由部门管理员在“API 令牌”页面创建和撤销，"
+                                "勾选 invite 权限的令牌可生成评价邀请。"},
         "servers": [{"url": server_url}],
         "paths": PATHS,
         "components": {

@@ -39,6 +39,16 @@ def public_url(token: str, channel: str = "", via_qr: bool = False) -> str:
     return f"{base_url()}/s/{quote(token)}{query}"
 
 
+def invitation_url(token: str) -> str:
+    """一事一评: the link of one transaction's invitation (evaluations.invitation)."""
+    return f"{base_url()}/t/{quote(token)}"
+
+
+def kiosk_url(token: str) -> str:
+    """A window tablet's address (evaluations.kiosk)."""
+    return f"{base_url()}/k/{quote(token)}"
+
+
 def loopback_warning() -> str | None:
     """A plain warning when QR codes would point at this machine's loopback address (no
     BASE_URL configured and the page opened as 127.0.0.1 / localhost / ::1): phones scanning

@@ -4,7 +4,8 @@ import http.cookiejar
 import urllib.parse
 import urllib.request
 
-from survey.store import accounts
+from survey.core.transactions import Transaction
+from survey.store import accounts, windows
 from survey.store import assessments as assessment_store
 from survey.web.db import get_db
 
@@ -30,6 +31,7 @@ def test_every_download_has_a_latin1_rfc6266_header_under_waitress(live_server):
         dept = accounts.department_by_name(db, "信阳市平桥区人力资源和社会保障局")["id"]
         assessment_id = assessment_store.create_assessment(db, dept, 2025, "2025 年度自评",
                                                            template="dept-2022")
+        windows.invite(db, survey["id"], Transaction("PQ2026-0001", "窗口 3"), 7)
     s, ch = f"/staff/surveys/{survey['id']}", "ch=" + urllib.parse.quote("窗口 3")
     downloads = {
         f"{s}/export?format=csv": "text/csv",
@@ -47,6 +49,9 @@ def test_every_download_has_a_latin1_rfc6266_header_under_waitress(live_server):
         f"{s}/qr.png?{ch}&download=1": "image/png",
         f"{s}/qr.png?ch=&download=1": "image/png",
         f"{s}/poster.png?{ch}&download=1": "image/png",
+        f"/api/v1/surveys/{survey['id']}/invitations/PQ2026-0001/qr.png?download=1": "image/png",
+        f"/api/v1/surveys/{survey['id']}/invitations/PQ2026-0001/qr.svg?download=1":
+            "image/svg+xml",
         f"/staff/assessments/{assessment_id}/report.xlsx": XLSX,
         f"/staff/assessments/{assessment_id}/evidence.zip": "application/zip",
         f"/staff/assessments/{assessment_id}/text?format=txt": "text/plain",

@@ -25,6 +25,10 @@ class ApiTokenForm(FlaskForm):
     name = StringField("用途", filters=[clean_text], validators=[
         InputRequired("请填写令牌用途，例如“财政局绩效系统”"),
         Length(max=NAME_MAX, message=f"用途说明最多 {NAME_MAX} 个字")])
+    invite = BooleanField("允许创建一事一评评价邀请（invite 权限，供窗口业务/排队系统使用）")
+
+    def scopes(self) -> tuple[str, ...]:
+        return ("read", "invite") if self.invite.data else ("read",)
 
 
 def option_numbers(q: dict, text: str) -> list[int]:

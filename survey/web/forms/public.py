@@ -30,10 +30,15 @@ def _serializer() -> URLSafeTimedSerializer:
     return found[1]
 
 
-def new_ticket(source: str, channel: str, survey_id: int) -> str:
-    """A signed ticket for one survey's form: another survey refuses it."""
-    return _serializer().dumps({"n": secrets.token_urlsafe(16), "t": time.time(),
-                                "s": source, "c": channel, "v": survey_id})
+def new_ticket(source: str, channel: str, survey_id: int, invitation_id: int | None = None
+               ) -> str:
+    """A signed ticket for one survey's form: another survey refuses it. A window tablet's
+    form for a transaction names its invitation ("i"), which the answer is then bound to."""
+    data = {"n": secrets.token_urlsafe(16), "t": time.time(), "s": source, "c": channel,
+            "v": survey_id}
+    if invitation_id is not None:
+        data["i"] = invitation_id
+    return _serializer().dumps(data)
 
 
 def read_ticket(ticket: str, survey_id: int) -> dict | None:

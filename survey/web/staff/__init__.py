@@ -11,10 +11,11 @@ from . import (
     io,
     posters,
     questions,
+    windows,
 )
 from .base import bp
 
 PAGES = (accounts, assessments, assessment_edit, builder, posters, questions, cases, case_settings,
-         dashboard, io)
+         dashboard, io, windows)
 
 __all__ = ["PAGES", "bp"]

@@ -11,7 +11,7 @@ from ...core.settings import SurveySettings
 from ...store import StoreError
 from ...store import builder as store
 from ...store import surveys as survey_store
-from ...store.tallies import issued_count, survey_figures
+from ...store.tallies import ISSUED_RULE, issued_count, survey_figures
 from ..auth import department_id, login_required
 from ..db import get_db
 from ..forms.builder import (
@@ -262,7 +262,8 @@ def issued(survey_id):
                               total=issued_count(db, survey_id), returned=returned,
                               return_rate=percent(figures["exact"]["return_rate"]),
                               coverage=figures["channels"],
-                              return_rate_text=figures["definitions"]["return_rate"]), status
+                              return_rate_text=figures["definitions"]["return_rate"],
+                              issued_rule=ISSUED_RULE), status
 
 
 @bp.post("/surveys/<int:survey_id>/issued/<int:batch_id>/delete")

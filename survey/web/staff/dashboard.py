@@ -17,6 +17,7 @@ from ...io.file_cache import FileCache, digest
 from ...store import StoreError
 from ...store import dashboard as board
 from ...store import surveys as survey_store
+from ...store import windows as window_store
 from ...store.responses import set_validity
 from ...store.tallies import TallyFilter, channels
 from ...store.util import audit, dumps
@@ -85,6 +86,7 @@ def dashboard(survey_id):
                     "v": version.key(charts.style_version(), with_views=False)[:12]},
         live_version=_live_version(version), refresh=survey["status"] == "open",
         refresh_seconds=current_app.config.get("DASHBOARD_REFRESH_SECONDS", 60),
+        windows=window_store.window_figures(db, survey) if figures else [],
         tab="dashboard", survey_statuses=survey_store.STATUSES)
 
 

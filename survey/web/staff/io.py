@@ -219,7 +219,8 @@ def api_tokens_page():
     form, db, created = ApiTokenForm(), get_db(), None
     if form.validate_on_submit():
         try:
-            created = api_tokens.create_token(db, department_id(), form.name.data, g.user["id"])
+            created = api_tokens.create_token(db, department_id(), form.name.data, g.user["id"],
+                                              form.scopes())
         except StoreError as error:
             form.name.errors.append(str(error))
         else:
