@@ -26,6 +26,8 @@ from ..errors import render_error
 from ..forms.cases import STEP_FORMS
 from .base import bp
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 def _scoped_case(case_id: int) -> dict:
     case = reports.get_case(get_db(), case_id, department_id())
@@ -81,9 +83,6 @@ def cases_export(ext):
     response.headers["Content-Disposition"] = content_disposition(
         f"差评案件-{reports.today()}.{ext}", f"cases-{reports.today()}.{ext}")
     return response
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _may_see_contact(case: dict) -> bool:
