@@ -13,7 +13,7 @@ from ..core.settings import SurveySettings
 from ..core.workdays import add_working_days
 from . import StoreError, write_transaction
 from .case_reports import case_figures, get_case  # noqa: F401  (case_figures: for exports)
-from .util import audit, dumps, insert_row, iso, local_day, utc_now
+from .util import audit, case_event, dumps, insert_row, iso, local_day, utc_now
 from .workdays import department_calendar
 
 TEXT_MAX = 2000
@@ -68,11 +68,7 @@ def _window_assignee(db, survey: dict, channel: str) -> int | None:
     return row[0] if row else None
 
 
-def _event(db, case_id, action, status_from, status_to, user_id, detail) -> None:
-    insert_row(db, "case_events", {
-        "case_id": case_id, "action": action, "status_from": status_from,
-        "status_to": status_to, "user_id": user_id, "detail": dumps(detail or {}),
-        "at": iso(utc_now())})
+_event = case_event
 
 
 # --- call-back contacts (PIPL: consent, kept apart, deleted on expiry) ---------------------
@@ -190,7 +186,8 @@ def take_step(db, case_id: int, user: dict, step: Step) -> str:
 
 def save_case_settings(db, survey: dict, settings: CaseSettings, user_id: int | None) -> None:
     """Replace only settings["cases"] (the builder owns the other keys). Cases already opened
-    keep their due dates; the new rule applies to responses submitted from now on."""
+    keep their due dates (their time limit was promised when they opened); the new rule
+    applies to responses submitted from now on."""
     with write_transaction(db):
         db.execute("UPDATE surveys SET settings = json_set(settings, '$.cases', json(?)), "
                    "updated_at = ? WHERE id = ?",

@@ -68,10 +68,26 @@ class TicketCSRF(CSRF):
             raise ValidationError("页面已过期，请刷新后重新填写提交。")
 
 
+NOT_OFFERED = "请从列出的选项中选择。"
+
+
 class _ChoiceRequired(InputRequired):
     def __call__(self, form, field):
         if not field.raw_data or not any(field.raw_data):
             raise StopValidation(self.message)
+
+
+class _OneChoiceField(RadioField):
+    """A single choice whose only message for a skipped question is the required one:
+    WTForms' own check would add "不是有效的选择" before it."""
+
+    def pre_validate(self, form):
+        if not self.raw_data or not any(self.raw_data):
+            return
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(NOT_OFFERED) from None
 
 
 def response_form_class(questions: list[dict]):
@@ -91,14 +107,14 @@ def _field(q: dict):
     choices = [SelectChoice(str(o["id"]), o["label"]) for o in q["options"]]
     if q["kind"] == "text":
         return TextAreaField(q["text"], filters=[clean_text], validators=[
-            (InputRequired("请填写此题") if q["required"] else Optional()),
-            Length(max=TEXT_MAX, message=f"请控制在 {TEXT_MAX} 字以内")])
-    required = [_ChoiceRequired("请选择一项" if q["kind"] != "multiple" else "请至少选择一项")]
+            (InputRequired("请填写此题。") if q["required"] else Optional()),
+            Length(max=TEXT_MAX, message=f"请控制在 {TEXT_MAX} 字以内。")])
+    required = [_ChoiceRequired("请选择一项。" if q["kind"] != "multiple" else "请至少选择一项。")]
     validators = required if q["required"] else [Optional()]
     if q["kind"] == "multiple":
         return CheckboxesField(q["text"], choices=choices, validators=validators,
-                               validate_choice=True)
-    return RadioField(q["text"], choices=choices, validators=validators, validate_choice=True)
+                               validate_choice=True, invalid_message=NOT_OFFERED)
+    return _OneChoiceField(q["text"], choices=choices, validators=validators, validate_choice=True)
 
 
 def answers_from(form, questions: list[dict]) -> dict:
