@@ -174,7 +174,7 @@ def staff_tallies(db, survey: dict, questions: list[dict]) -> dict[str, SurveyTa
             ("0", "DISTINCT a.response_id", "", ""),
             ("a.option_id", "*", " AND a.option_id IS NOT NULL", ", a.option_id")):
         for code, q, o, c in db.execute(
-                f"SELECT t.staff_code, a.question_id, {option_expr}, count({counted}) "  # nosec B608 - fragments are literals of this loop
+                f"SELECT t.staff_code, a.question_id, {option_expr}, count({counted}) "  # nosec B608 - literals
                 "FROM response_transactions t JOIN answers a ON a.response_id = t.response_id "
                 "JOIN screening s ON s.response_id = t.response_id "
                 f"WHERE t.survey_id = ? AND t.staff_code != '' AND s.valid = 1{extra} "

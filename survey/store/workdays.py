@@ -77,7 +77,8 @@ def _recompute(db, reason: str, department_id: int | None, user_id: int | None) 
     if department_id is not None:
         where, params = where + " AND department_id = ?", [department_id]
     rows = db.execute("SELECT id, department_id, status, opened_day, due_day, due_working_days "
-                      f"FROM cases WHERE {where} ORDER BY id", params).fetchall()
+                      f"FROM cases WHERE {where} ORDER BY id",  # nosec B608 - fixed fragments
+                      params).fetchall()
     calendars: dict[int, WorkdayCalendar] = {}
     moved = 0
     for case_id, dept, status, opened, due, days in rows:

@@ -23,7 +23,8 @@ def served_base_url(host: str, port: int) -> str:
     configured = current_app.config.get("BASE_URL")
     if configured:
         return configured.rstrip("/")
-    host = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
+    wildcard = host in ("", "0.0.0.0")  # nosec B104 - a comparison, binds nothing
+    host = "127.0.0.1" if wildcard else "[::1]" if host == "::" else host
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     return f"http://{host}:{port}"
