@@ -45,9 +45,9 @@ def screening_rules(survey: dict) -> ScreeningRules:
 
 
 def _facts(db, survey: dict, questions: list[dict], sub: Submission,
-           values: dict | None = None) -> ResponseFacts:
+           values: dict | None = None, device_seen: bool | None = None) -> ResponseFacts:
     missing = sum(1 for q in questions if q["required"] and not sub.answers.get(q["id"]))
-    seen = bool(sub.device_hash) and db.execute(
+    seen = device_seen if device_seen is not None else bool(sub.device_hash) and db.execute(
         "SELECT 1 FROM responses WHERE survey_id = ? AND device_hash = ? LIMIT 1",
         [survey["id"], sub.device_hash]).fetchone() is not None
     if values is None:
@@ -83,23 +83,25 @@ def record_response(db, survey: dict, questions: list[dict], sub: Submission,
     values = {o["id"]: o["value"] for q in questions for o in q["options"]}
 
     def write(db):
-        existing = db.execute("SELECT id FROM responses WHERE survey_id = ? AND nonce = ?",
-                              [survey["id"], sub.nonce]).fetchone()
+        existing, seen, prev_hash, next_id = db.conn.execute(
+            _BEFORE_INSERT, [survey["id"], sub.nonce, survey["id"], sub.device_hash or None,
+                             survey["id"]]).fetchone()
         if existing:
-            raise DuplicateSubmissionError(existing[0])
-        facts = _facts(db, survey, questions, sub, values)
+            raise DuplicateSubmissionError(existing)
+        facts = _facts(db, survey, questions, sub, values, device_seen=bool(seen))
         if survey["dedupe_policy"] == "device_cookie" and facts.device_seen_before \
                 and sub.tag is None:
             raise AlreadyAnsweredError("您已在本设备上提交过本问卷，感谢参与")
         verdict = screen(facts, rules)
-        response_id = _insert(db, survey["id"], sub, answers)
+        response_id = _insert(db, survey["id"], sub, answers, prev_hash or GENESIS, next_id)
         if sub.tag is not None:
             window_store.bind_answer(db, response_id, survey["id"], sub.tag)
         db.conn.execute("INSERT INTO screening (response_id, valid, reasons) VALUES (?, ?, ?)",
                         [response_id, int(verdict.valid), json.dumps(list(verdict.reasons))])
         _count(db, survey["id"], local_day(sub.received_at), sub.source, sub.channel,
                answers, returned=1, valid=int(verdict.valid))
-        case_store.open_case_if_dissatisfied(db, survey, questions, response_id, answers, verdict)
+        case_store.open_case_if_dissatisfied(db, survey, questions, response_id, answers, verdict,
+                                             _case_facts(sub))
         if after_insert:
             after_insert(db, response_id, verdict)
         return response_id, verdict
@@ -119,11 +121,23 @@ def chain_record(response: dict, answers: list[dict]) -> dict:
     }
 
 
-def _insert(db, survey_id: int, sub: Submission, answers: list[dict]) -> int:
-    last = db.execute("SELECT id, hash FROM responses WHERE survey_id = ? ORDER BY id DESC LIMIT 1",
-                      [survey_id]).fetchone()
-    prev_hash = last[1] if last else GENESIS
-    next_id = (db.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0])
+# What a response needs to know before it is written, in one statement (four before): a
+# response with its nonce, whether its device answered before, the chain's head, its id.
+_BEFORE_INSERT = (
+    "SELECT (SELECT id FROM responses WHERE survey_id = ? AND nonce = ?), "
+    "EXISTS (SELECT 1 FROM responses WHERE survey_id = ? AND device_hash = ?), "
+    "(SELECT hash FROM responses WHERE survey_id = ? ORDER BY id DESC LIMIT 1), "
+    "(SELECT coalesce(max(id), 0) + 1 FROM responses)")
+
+
+def _case_facts(sub: Submission) -> dict:
+    """The response's columns a follow-up case copies, as _insert writes them."""
+    return {"received_at": iso(sub.received_at), "day": local_day(sub.received_at),
+            "channel": sub.channel, "source": sub.source}
+
+
+def _insert(db, survey_id: int, sub: Submission, answers: list[dict], prev_hash: str,
+            next_id: int) -> int:
     row = {"id": next_id, "survey_id": survey_id, "received_at": iso(sub.received_at),
            "day": local_day(sub.received_at), "source": sub.source, "channel": sub.channel,
            "duration_seconds": sub.duration_seconds, "device_hash": sub.device_hash,
