@@ -248,15 +248,9 @@ def _run_batch(db, jobs: list) -> None:
         with _cross_process_lock(db):
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for job in jobs:
-                    conn.execute("SAVEPOINT job")
-                    try:
-                        job.result = job.fn(db)
-                    except Exception as error:  # noqa: BLE001 - raised again in its own thread
-                        conn.execute("ROLLBACK TO job")
-                        job.error = error
-                    conn.execute("RELEASE job")
-                conn.execute("COMMIT")
+                _run_jobs(db, jobs)
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -275,3 +269,26 @@ def _run_batch(db, jobs: list) -> None:
             for job in jobs:
                 job.done = True
             turn.notify_all()
+
+
+def _run_jobs(db, jobs: list) -> None:
+    """Each job in its own savepoint: its exception undoes its own writes only, and is raised
+    again in its own thread. A job alone needs none: the transaction is rolled back."""
+    conn = db.conn
+    if len(jobs) == 1:
+        job = jobs[0]
+        try:
+            job.result = job.fn(db)
+        except Exception as error:  # noqa: BLE001 - raised again in its own thread
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            job.error = error
+        return
+    for job in jobs:
+        conn.execute("SAVEPOINT job")
+        try:
+            job.result = job.fn(db)
+        except Exception as error:  # noqa: BLE001 - raised again in its own thread
+            conn.execute("ROLLBACK TO job")
+            job.error = error
+        conn.execute("RELEASE job")

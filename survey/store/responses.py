@@ -146,10 +146,23 @@ def _insert(db, survey_id: int, sub: Submission, answers: list[dict], prev_hash:
     row["hash"] = response_hash(prev_hash, chain_record(row, answers))
     # Plain statements: sqlite-utils' insert() reads the table's schema on every call.
     db.conn.execute(_INSERT_RESPONSE, [row[c] for c in _RESPONSE_COLUMNS])
-    db.conn.executemany(
-        "INSERT INTO answers (response_id, question_id, option_id, text) VALUES (?, ?, ?, ?)",
-        [(next_id, a["question_id"], a["option_id"], a["text"]) for a in answers])
+    _insert_rows(db.conn, "INSERT INTO answers (response_id, question_id, option_id, text)",
+                 [(next_id, a["question_id"], a["option_id"], a["text"]) for a in answers])
     return next_id
+
+
+_ROWS_PER_STATEMENT = 200  # at 7 columns far below SQLite's 32,766 parameters
+
+
+def _insert_rows(conn, head: str, rows: list[tuple], tail: str = "") -> None:
+    """`head VALUES (...), (...) tail`: the rows in one statement (per 200), in their order.
+    executemany steps once per row, and each step is a round trip through the GIL, which a
+    busy server's other threads make long."""
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start:start + _ROWS_PER_STATEMENT]
+        row_marks = f"({', '.join('?' * len(chunk[0]))})"
+        conn.execute(f"{head} VALUES {', '.join([row_marks] * len(chunk))}{tail}",
+                     [value for row in chunk for value in row])
 
 
 _RESPONSE_COLUMNS = ("id", "survey_id", "received_at", "day", "source", "channel",
@@ -169,10 +182,11 @@ def _count(db, survey_id, day, source, channel, answers, *, returned: int, valid
         return
     keys = {(a["question_id"], 0) for a in answers}
     keys |= {(a["question_id"], a["option_id"]) for a in answers if a["option_id"]}
-    db.conn.executemany(
-        "INSERT INTO answer_tallies (survey_id, day, source, channel, question_id, option_id, count)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count",
-        [(survey_id, day, source, channel, q, o, valid) for q, o in sorted(keys)])
+    _insert_rows(
+        db.conn, "INSERT INTO answer_tallies "
+        "(survey_id, day, source, channel, question_id, option_id, count)",
+        [(survey_id, day, source, channel, q, o, valid) for q, o in sorted(keys)],
+        " ON CONFLICT DO UPDATE SET count = count + excluded.count")
 
 
 def set_validity(db, response_id: int, valid: bool, reason: str, user_id: int | None) -> None:
