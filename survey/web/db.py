@@ -57,6 +57,7 @@ def get_db():
                 slot.db = None
             if slot.db is None:
                 slot.db, slot.path = store.connect(path), path
+                store.defer_checkpoints(slot.db)
             slot.in_use += 1
             g.db, g.db_slot = slot.db, slot
     return g.db
@@ -66,6 +67,7 @@ def close_db(exc=None):
     db, slot = g.pop("db", None), g.pop("db_slot", None)
     if db is not None:
         store.abandon_transaction(db)
+        store.checkpoint_if_due(db)  # outside the write lock: one request waits, not a batch
     if slot is not None:
         with slot.lock:
             slot.in_use -= 1
