@@ -52,7 +52,7 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 # citizens and every writer behind it waited. A server's connections instead checkpoint at
 # the end of a request, outside the write lock (`checkpoint_if_due`), once this many rows
 # changed (a submission changes about 15 rows, about 20 pages when committed alone).
-CHECKPOINT_CHANGES = 500
+CHECKPOINT_CHANGES = 1000
 _CHANGES: dict[str, int] = {}  # rows changed per database file since its last checkpoint
 
 
@@ -216,15 +216,18 @@ def batched_write(db: sqlite_utils.Database, fn, *, durable: bool = True):
         _after_release(db)
         return None
     if _wait_or_lead(queue, job):
+        lead_ended = False
         try:
             with lock:
                 jobs = _take(path)  # empty when a drain of views took this job along
                 if jobs:
-                    _run_batch(db, jobs)
+                    lead_ended = True  # with the batch's own wake-up call: one, not two
+                    _run_batch(db, jobs, ends_lead=True)
         finally:
-            with queue.turn:
-                queue.leading = False
-                queue.turn.notify_all()
+            if not lead_ended:
+                with queue.turn:
+                    queue.leading = False
+                    queue.turn.notify_all()
             _after_release(db)
     if job.error is not None:
         raise job.error
@@ -271,7 +274,7 @@ def _after_release(db) -> None:
             lock.release()
 
 
-def _run_batch(db, jobs: list) -> None:
+def _run_batch(db, jobs: list, ends_lead: bool = False) -> None:
     conn = db.conn
     relaxed = not any(job.durable for job in jobs)
     try:
@@ -296,11 +299,14 @@ def _run_batch(db, jobs: list) -> None:
         if relaxed:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("PRAGMA synchronous = FULL")
-        turn = _QUEUES[db.survey_path].turn
-        with turn:
+        queue = _QUEUES[db.survey_path]
+        with queue.turn:
             for job in jobs:
                 job.done = True
-            turn.notify_all()
+            if ends_lead:
+                queue.leading = False
+            if ends_lead or not relaxed:  # nobody waits for a form view
+                queue.turn.notify_all()
 
 
 def _run_jobs(db, jobs: list) -> None:
