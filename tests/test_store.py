@@ -223,3 +223,64 @@ def test_the_table_rebuild_refuses_to_run_where_dropping_would_cascade(tmp_path)
     assert db.execute("SELECT count(*) FROM questions WHERE survey_id = ?",
                       [survey["id"]]).fetchone()[0] > 0
     assert "m181_ids_never_reused" not in store.schema_version(db)
+
+
+def _add_department(name: str, fail: bool = False):
+    def job(db):
+        new_id = db.conn.execute("INSERT INTO departments (name, created_at) VALUES (?, '')",
+                                 [name]).lastrowid
+        if fail:
+            raise ValueError(name)
+        return new_id
+    return job
+
+
+def test_concurrent_batched_writes_commit_each_job_once_and_fail_alone(tmp_path):
+    import threading
+    path = tmp_path / "s.db"
+    store.initialise(path).conn.close()
+    barrier, results, errors = threading.Barrier(8), {}, []
+
+    def citizen(n):
+        db = store.connect(path)
+        barrier.wait()  # together, so that their jobs share batches
+        for i in range(25):
+            name = f"{n}-{i}"
+            try:
+                results[name] = store.batched_write(db, _add_department(name, fail=i % 5 == 4))
+            except ValueError as error:
+                errors.append(str(error))
+        db.conn.close()
+
+    threads = [threading.Thread(target=citizen, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db = store.connect(path)
+    stored = dict(db.execute("SELECT name, id FROM departments").fetchall())
+    assert stored == results and len(results) == 8 * 20
+    assert sorted(errors) == sorted(f"{n}-{i}" for n in range(8) for i in range(4, 25, 5))
+
+
+def test_a_server_connection_checkpoints_once_enough_rows_changed(tmp_path):
+    path = tmp_path / "s.db"
+    store.initialise(path).conn.close()
+    db = store.connect(path)
+    store.defer_checkpoints(db)
+    reader = store.connect(path)  # keeps the WAL from being checkpointed at a close
+
+    def pages_in_database_file():
+        return int.from_bytes(path.read_bytes()[28:32], "big")  # the header's page count
+
+    before = pages_in_database_file()
+    half = store.CHECKPOINT_CHANGES // 2
+    for i in range(half):
+        store.batched_write(db, _add_department(f"部门 {i} " + "名" * 40))
+        store.checkpoint_if_due(db)
+    assert pages_in_database_file() == before  # in the WAL only
+    for i in range(half, 2 * half):
+        store.batched_write(db, _add_department(f"部门 {i} " + "名" * 40))
+        store.checkpoint_if_due(db)
+    assert pages_in_database_file() > before
+    assert reader.execute("SELECT count(*) FROM departments").fetchone()[0] == 2 * half

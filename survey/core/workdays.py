@@ -59,6 +59,8 @@ class WorkdayCalendar:
         return "工作日" if day.weekday() < 5 else "周末"
 
     def with_overrides(self, overrides) -> "WorkdayCalendar":
+        if not overrides:  # most departments: no copy of every year's days for each new case
+            return self
         holidays, workdays = dict(self.holidays), dict(self.workdays)
         for o in overrides:
             holidays.pop(o.day, None)

@@ -27,16 +27,21 @@ def case_settings(survey: dict) -> CaseSettings:
 
 
 def open_case_if_dissatisfied(db, survey: dict, questions: list[dict], response_id: int,
-                              answers_rows: list[dict], verdict) -> int | None:
+                              answers_rows: list[dict], verdict,
+                              response: dict | None = None) -> int | None:
     """Open the response's case when its answers call for one (inside record_response's
-    transaction, so a response is never stored without the case it should have)."""
+    transaction, so a response is never stored without the case it should have).
+    `response`: its received_at, day, channel and source when the caller has them."""
     settings = case_settings(survey)
     triggers = case_triggers(settings, questions, answers_rows)
     if not triggers:
         return None
-    row = db.execute("SELECT received_at, day, channel, source FROM responses WHERE id = ?",
-                     [response_id]).fetchone()
-    received_at, day, channel, source = row
+    if response is None:
+        response = dict(zip(("received_at", "day", "channel", "source"), db.conn.execute(
+            "SELECT received_at, day, channel, source FROM responses WHERE id = ?",
+            [response_id]).fetchone(), strict=True))
+    received_at, day, channel, source = (response["received_at"], response["day"],
+                                         response["channel"], response["source"])
     calendar = department_calendar(db, survey["department_id"])
     due = add_working_days(calendar, dt.date.fromisoformat(day), settings.due_working_days)
     assignee_id = _window_assignee(db, survey, channel)

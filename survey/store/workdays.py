@@ -19,9 +19,12 @@ def overrides(db, department_id: int) -> list[dict]:
 
 
 def department_calendar(db, department_id: int) -> WorkdayCalendar:
-    own = [WorkdayOverride(dt.date.fromisoformat(r["day"]), bool(r["is_workday"]), r["note"])
-           for r in db.query("SELECT day, is_workday, note FROM workday_overrides "
-                             "WHERE department_id = ?", [department_id])]
+    # conn.execute, not db.query: sqlite-utils wraps a query in a savepoint (three statements
+    # instead of one, and a case opens on the citizen's path).
+    own = [WorkdayOverride(dt.date.fromisoformat(day), bool(is_workday), note)
+           for day, is_workday, note in db.conn.execute(
+               "SELECT day, is_workday, note FROM workday_overrides WHERE department_id = ?",
+               [department_id])]
     return national_calendar().with_overrides(own)
 
 
