@@ -54,6 +54,37 @@ def wrk(url: str, seconds: float, connections: int, threads: int, *script_args: 
     return json.loads(line[len("WRK_JSON "):])
 
 
+def server_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time so far of the server process and its forked children (Linux
+    /proc); None elsewhere. Unlike requests per second, it hardly moves with a neighbour's
+    load on the same cores."""
+    total = 0.0
+    try:
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a process that ended meanwhile
+            if stat.parent.name == str(pid) or fields[1] == str(pid):  # itself or a child
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def timed_wrk(pid: int, *args) -> dict:
+    """wrk(*args) with the server's CPU seconds spent meanwhile (`cpu_s`, None if unknown)."""
+    before = server_cpu_seconds(pid)
+    result = wrk(*args)
+    after = server_cpu_seconds(pid)
+    result["cpu_s"] = None if before is None or after is None else after - before
+    return result
+
+
+def _per_ms(cpu_s: float | None, count: int) -> float | None:
+    return None if cpu_s is None or not count else round(cpu_s * 1000 / count, 3)
+
+
 def submit_figures(bare: dict, flow: dict, stored: int, integrity: str, workers: int,
                    connections: int) -> dict:
     rps = flow["acknowledged"] / flow["duration_s"]
@@ -72,7 +103,16 @@ def submit_figures(bare: dict, flow: dict, stored: int, integrity: str, workers:
         "timeouts": flow["timeouts"] + bare["timeouts"], "integrity": integrity,
         "workers": workers, "connections": connections, "seconds": flow["duration_s"],
         "loadavg": round(os.getloadavg()[0], 2),
-    }
+        "cpu_ms_bare": _per_ms(bare.get("cpu_s"), bare["acknowledged"]),
+        "cpu_ms_submission": _per_ms(flow.get("cpu_s"), flow["acknowledged"]),
+    } | _cpu_ratio(bare, flow)
+
+
+def _cpu_ratio(bare: dict, flow: dict) -> dict:
+    """The ratio the run would show if the server's CPU were all that limits it."""
+    bare_ms = _per_ms(bare.get("cpu_s"), bare["acknowledged"])
+    flow_ms = _per_ms(flow.get("cpu_s"), flow["acknowledged"])
+    return {"cpu_ratio": round(bare_ms / flow_ms, 4) if bare_ms and flow_ms else None}
 
 
 def run_submit(args) -> dict:
@@ -85,9 +125,11 @@ def run_submit(args) -> dict:
         try:
             bodies = "|".join(answer_bodies(server, survey["token"]))
             wrk(server.url, 1, args.connections, args.threads, "bare", BARE_PATH)  # warm-up
-            bare = wrk(server.url, args.seconds, args.connections, args.threads, "bare", BARE_PATH)
-            flow = wrk(server.url, args.seconds, args.connections, args.threads,
-                       survey["token"], bodies)
+            pid = server.proc.pid
+            bare = timed_wrk(pid, server.url, args.seconds, args.connections, args.threads,
+                             "bare", BARE_PATH)
+            flow = timed_wrk(pid, server.url, args.seconds, args.connections, args.threads,
+                             survey["token"], bodies)
             time.sleep(0.5)  # let requests cut off by wrk's stop finish
         finally:
             server.stop()
@@ -108,6 +150,8 @@ def print_submit(figures: dict) -> None:
           f"lost {figures['lost']}, integrity {figures['integrity']}, "
           f"rejected {figures['rejected']} (server errors {figures['server_errors']}), "
           f"socket errors {figures['socket_errors']}, load average {figures['loadavg']}")
+    print(f"server CPU: {figures['cpu_ms_submission']} ms per submission, "
+          f"{figures['cpu_ms_bare']} ms per bare request (ratio {figures['cpu_ratio']})")
     print(json.dumps(figures))
 
 

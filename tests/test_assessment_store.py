@@ -96,6 +96,16 @@ def test_demo_links_satisfaction_to_its_survey_and_is_idempotent(db):
     view = build_view(db, assessment)
     link = next(r.link for r in view.rows if r.id == row["id"])
     assert link["returned"] > 0 and link["value"] is not None
+    # a 2026 survey linked to the 2022 report: shown as a finding, and the score is unchanged
+    year_findings = [f for f in view.findings if f.finding.code == "linked_year_differs"]
+    assert [f.indicator_id for f in year_findings] == [row["id"]]
+    assert "2026 年度" in year_findings[0].finding.message
+    assert "2022 年度" in year_findings[0].finding.message
+    assert view.total == Decimal(96) and view.grade == "优"
+
+
+def test_seed_alone_has_no_year_finding(seed):
+    assert not [f for f in seed.findings if f.finding.code.startswith("linked_")]
 
 
 def _linked(db, dept):

@@ -1,5 +1,6 @@
 """The `survey` command line, through click's runner."""
 import json
+import re
 
 import pytest
 
@@ -39,6 +40,36 @@ def test_create_user_rejects_weak_password_in_chinese(runner, password, message)
     assert message in result.output
 
 
+def test_set_password_disable_and_enable_a_user(runner, app):
+    from survey.store.accounts import authenticate
+    from tests.conftest import PASSWORD, Auth
+    bob = app.test_client()
+    assert Auth(bob).login("bob").status_code == 302
+    result = runner.invoke(args=["set-password", "bob", "--password-stdin"], input="another-password\n")
+    assert result.exit_code == 0, result.output
+    assert bob.get("/staff/").status_code == 302  # the old session ended
+    with app.app_context():
+        assert authenticate(get_db(), "bob", "another-password")
+        assert not authenticate(get_db(), "bob", PASSWORD)
+    assert Auth(bob).login("bob", "another-password").status_code == 302
+    assert runner.invoke(args=["disable-user", "bob"]).exit_code == 0
+    assert bob.get("/staff/").status_code == 302
+    assert Auth(bob).login("bob", "another-password").status_code == 200  # refused
+    assert runner.invoke(args=["enable-user", "bob"]).exit_code == 0
+    assert Auth(bob).login("bob", "another-password").status_code == 302
+
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (["set-password", "nobody", "--password-stdin"], "a-long-password\n", "找不到用户：nobody"),
+    (["set-password", "bob", "--password-stdin"], "short\n", "至少需要 8 位"),
+    (["disable-user", "nobody"], "", "找不到用户"),
+    (["enable-user", "nobody"], "", "找不到用户"),
+])
+def test_account_commands_fail_in_chinese(runner, args, stdin, message):
+    result = runner.invoke(args=args, input=stdin)
+    assert result.exit_code != 0 and message in result.output
+
+
 def test_new_survey_prints_id_token_and_url(runner, app):
     result = runner.invoke(args=["new-survey", "--department", "测试部门", "--title", "窗口满意度",
                                  "--template", "satisfaction-5"])
@@ -61,6 +92,38 @@ def test_demo_then_summary_counts_its_responses(runner):
     first = summary["questions"][0]
     assert sum(o["count"] for o in first["options"]) == first["answered"] <= summary["valid"]
     assert "满意率 =" in summary["definitions"]["satisfaction_rate"]
+
+
+@pytest.mark.parametrize("args, base", [
+    ([], "http://127.0.0.1:8000"),
+    (["--port", "8123"], "http://127.0.0.1:8123"),
+    (["--host", "0.0.0.0", "--port", "9000"], "http://127.0.0.1:9000"),
+    (["--host", "192.168.1.20"], "http://192.168.1.20:8000"),
+])
+def test_demo_prints_links_for_the_address_it_will_be_served_on(runner, args, base):
+    result = runner.invoke(args=["demo", "--responses", "0", *args])
+    assert result.exit_code == 0, result.output
+    assert f"{base}/staff/login" in result.output and f"{base}/s/" in result.output
+    assert "原报告本身的数据矛盾" in result.output
+
+
+def test_demo_links_follow_the_configured_base_url(app, runner):
+    app.config["BASE_URL"] = "https://survey.example.gov.cn/"
+    result = runner.invoke(args=["demo", "--responses", "0", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert "https://survey.example.gov.cn/staff/login" in result.output
+    assert "https://survey.example.gov.cn/s/" in result.output and "8123" not in result.output
+
+
+def test_demo_assessment_page_says_its_findings_are_the_reports_own(runner, client, auth):
+    output = runner.invoke(args=["demo", "--responses", "20"]).output
+    password = output.split("密码 ")[1].split()[0]
+    auth.login("demo", password)
+    assessments = client.get("/staff/assessments").get_data(as_text=True)
+    assessment_id = re.search(r'href="/staff/assessments/(\d+)"', assessments).group(1)
+    html = client.get(f"/staff/assessments/{assessment_id}").get_data(as_text=True)
+    assert 'id="seed-note"' in html and "来自原报告本身的数据矛盾" in html
+    assert "关联问卷年度与评价年度不一致：问卷“2026 年度群众满意度调查”为 2026 年度，本评价为 2022 年度" in html
 
 
 def test_summary_of_unknown_survey_fails_in_chinese(runner):

@@ -114,4 +114,5 @@ def test_every_download_neutralises_every_cell(site):
     endpoints = {p.split("?")[0].rsplit("/", 1)[-1] for p in fetched}
     assert any("export" in e for e in endpoints) and any("template" in e for e in endpoints)
     assert any(e.endswith(".xlsx") and "report" in e for e in endpoints), fetched
+    assert {"export.csv", "export.xlsx"} <= endpoints, fetched  # the case export
     assert not offenders, offenders[:20]

@@ -219,3 +219,31 @@ def test_request_connections_overwrite_deleted_data(app):
     from survey.web.db import get_db
     with app.test_request_context("/"):
         assert get_db().execute("PRAGMA secure_delete").fetchone()[0] == 1
+
+
+def test_restore_on_a_new_machine_says_to_copy_the_instance_secrets(app, make_survey, tmp_path,
+                                                                    monkeypatch):
+    import shutil
+
+    from survey import create_app
+    from tests.conftest import SurveyCliRunner
+    survey = make_survey()
+    add_responses(app, survey, 2)
+    ops.backup(database(app), tmp_path / "copy.db")
+
+    def new_machine(name):
+        monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / name))
+        return create_app({"TESTING": True})
+
+    elsewhere = new_machine("new-machine")  # its own, different secrets
+    result = SurveyCliRunner(elsewhere).invoke(args=["restore", str(tmp_path / "copy.db"), "--yes",
+                                                     "--force"])
+    assert result.exit_code == 0, result.output
+    assert "config.py" in result.output and "SECRET_KEY、HASH_KEY" in result.output
+    shutil.copy(os.path.join(app.instance_path, "config.py"),
+                tmp_path / "new-machine" / "config.py")
+    copied = new_machine("new-machine")
+    result = SurveyCliRunner(copied).invoke(args=["restore", str(tmp_path / "copy.db"), "--yes",
+                                                  "--force"])
+    assert result.exit_code == 0 and "config.py" not in result.output
+    assert response_nonces(copied.config["DATABASE"]) == {"n0", "n1"}

@@ -140,3 +140,147 @@ def test_database_before_issued_channels_is_upgraded_and_keeps_its_batches(tmp_p
     assert "m170_issued_batch_channel" in store.schema_version(db)
     figures = survey_figures(db, survey_store.get_survey(db, survey["id"]))
     assert figures["issued"] == 100 and figures["channels"]["whole_survey_issued"] == 100
+
+
+def _dissatisfied(db, survey, questions, nonce):
+    """A response answering 不满意 everywhere: it opens a follow-up case."""
+    answers = {q["id"]: [q["options"][3]["id"]] for q in questions if q["kind"] == "scale"}
+    response_id, _ = record_response(db, survey, questions, Submission(
+        answers=answers, nonce=nonce, duration_seconds=60.0))
+    case_id = db.execute("SELECT id FROM cases WHERE response_id = ?", [response_id]).fetchone()[0]
+    return response_id, case_id
+
+
+def _newest_deleted_then_recreated(db, table, make):
+    first = make()
+    db.execute(f"DELETE FROM [{table}] WHERE id = ?", [first])
+    return first, make()
+
+
+def test_ids_of_deleted_newest_rows_are_never_given_again(fresh):
+    survey, questions = _survey(fresh)
+    dept = survey["department_id"]
+    template = load_survey_template("satisfaction-5")
+    old_survey, new_survey = _newest_deleted_then_recreated(
+        fresh, "surveys", lambda: survey_store.create_survey(fresh, dept, template))
+    nonces = iter(range(100))
+    old_response, new_response = _newest_deleted_then_recreated(
+        fresh, "responses", lambda: _dissatisfied(fresh, survey, questions, f"n{next(nonces)}")[0])
+    old_case = _dissatisfied(fresh, survey, questions, "c1")[1]
+    fresh.execute("DELETE FROM cases WHERE id = ?", [old_case])
+    new_case = _dissatisfied(fresh, survey, questions, "c2")[1]
+    old_user, new_user = _newest_deleted_then_recreated(
+        fresh, "users", lambda: accounts.create_user(fresh, f"u{next(nonces)}", "long-password", dept))
+    assert new_survey > old_survey and new_response > old_response
+    assert new_case > old_case and new_user > old_user
+
+
+def test_database_before_autoincrement_is_upgraded_and_keeps_rows_links_and_indexes(tmp_path):
+    path = tmp_path / "old.db"
+    old = store.connect(path)
+    schema.migrations.apply(old, stop_before="m181_ids_never_reused")
+    # Today's store code reads sqlite_sequence, which an older release's database lacks.
+    old.execute("CREATE TABLE sequence_probe (id INTEGER PRIMARY KEY AUTOINCREMENT)")
+    survey, questions = _survey(old)
+    _dissatisfied(old, survey, questions, "first")
+    response_id, case_id = _dissatisfied(old, survey, questions, "second")
+    accounts.create_user(old, "carol", "long-password", survey["department_id"])
+    before = {t: old.execute(f"SELECT * FROM [{t}] ORDER BY id").fetchall()
+              for t in schema.NEVER_REUSED_IDS}
+    rebuilt = f"tbl_name IN ({', '.join('?' * len(schema.NEVER_REUSED_IDS))})"
+    schema_of_rebuilt = ("SELECT name, tbl_name, sql FROM sqlite_master "
+                         f"WHERE type IN ('index', 'trigger') AND {rebuilt}")
+    indexes = sorted(old.execute(schema_of_rebuilt, schema.NEVER_REUSED_IDS).fetchall())
+    triggers_sql = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+    triggers = sorted(old.execute(triggers_sql).fetchall())
+    assert indexes and triggers
+    old.conn.close()
+
+    db = store.initialise(path)
+    assert "m181_ids_never_reused" in store.schema_version(db)
+    assert {t: db.execute(f"SELECT * FROM [{t}] ORDER BY id").fetchall() for t in before} == before
+    assert sorted(db.execute(schema_of_rebuilt, schema.NEVER_REUSED_IDS).fetchall()) == indexes
+    assert sorted(db.execute(triggers_sql).fetchall()) == triggers  # form revisions (m171) too
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert all("AUTOINCREMENT" in db.execute("SELECT sql FROM sqlite_master WHERE name = ?",
+                                             [t]).fetchone()[0] for t in schema.NEVER_REUSED_IDS)
+    db.execute("DELETE FROM responses WHERE id = ?", [response_id])  # its case goes with it
+    third_response, third_case = _dissatisfied(db, survey, questions, "third")
+    assert third_response > response_id and third_case > case_id
+    # Deleting the survey still cascades to its questions, responses and cases.
+    db.execute("DELETE FROM surveys WHERE id = ?", [survey["id"]])
+    assert db.execute("SELECT count(*) FROM questions").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+
+
+def test_the_table_rebuild_refuses_to_run_where_dropping_would_cascade(tmp_path):
+    db = store.connect(tmp_path / "s.db")  # foreign keys on, unlike store.initialise
+    schema.migrations.apply(db, stop_before="m181_ids_never_reused")
+    survey, _ = _survey(db)
+    with pytest.raises(RuntimeError, match="foreign keys off"):
+        schema.migrations.apply(db)
+    assert db.execute("SELECT count(*) FROM questions WHERE survey_id = ?",
+                      [survey["id"]]).fetchone()[0] > 0
+    assert "m181_ids_never_reused" not in store.schema_version(db)
+
+
+def _add_department(name: str, fail: bool = False):
+    def job(db):
+        new_id = db.conn.execute("INSERT INTO departments (name, created_at) VALUES (?, '')",
+                                 [name]).lastrowid
+        if fail:
+            raise ValueError(name)
+        return new_id
+    return job
+
+
+def test_concurrent_batched_writes_commit_each_job_once_and_fail_alone(tmp_path):
+    import threading
+    path = tmp_path / "s.db"
+    store.initialise(path).conn.close()
+    barrier, results, errors = threading.Barrier(8), {}, []
+
+    def citizen(n):
+        db = store.connect(path)
+        barrier.wait()  # together, so that their jobs share batches
+        for i in range(25):
+            name = f"{n}-{i}"
+            try:
+                results[name] = store.batched_write(db, _add_department(name, fail=i % 5 == 4))
+            except ValueError as error:
+                errors.append(str(error))
+        db.conn.close()
+
+    threads = [threading.Thread(target=citizen, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db = store.connect(path)
+    stored = dict(db.execute("SELECT name, id FROM departments").fetchall())
+    assert stored == results and len(results) == 8 * 20
+    assert sorted(errors) == sorted(f"{n}-{i}" for n in range(8) for i in range(4, 25, 5))
+
+
+def test_a_server_connection_checkpoints_once_enough_rows_changed(tmp_path):
+    path = tmp_path / "s.db"
+    store.initialise(path).conn.close()
+    db = store.connect(path)
+    store.defer_checkpoints(db)
+    reader = store.connect(path)  # keeps the WAL from being checkpointed at a close
+
+    def pages_in_database_file():
+        return int.from_bytes(path.read_bytes()[28:32], "big")  # the header's page count
+
+    before = pages_in_database_file()
+    half = store.CHECKPOINT_CHANGES // 2
+    for i in range(half):
+        store.batched_write(db, _add_department(f"部门 {i} " + "名" * 40))
+        store.checkpoint_if_due(db)
+    assert pages_in_database_file() == before  # in the WAL only
+    for i in range(half, 2 * half):
+        store.batched_write(db, _add_department(f"部门 {i} " + "名" * 40))
+        store.checkpoint_if_due(db)
+    assert pages_in_database_file() > before
+    assert reader.execute("SELECT count(*) FROM departments").fetchone()[0] == 2 * half

@@ -26,7 +26,8 @@ ID_TABLES = {"survey_id": "surveys", "question_id": "questions", "option_id": "o
              "batch_id": "issued_batches", "response_id": "responses", "case_id": "cases",
              "override_id": "workday_overrides", "assessment_id": "assessments",
              "indicator_id": "assessment_indicators", "token_id": "api_tokens",
-             "kiosk_id": "kiosks"}
+             "kiosk_id": "kiosks",
+             "user_id": "users"}
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -158,7 +159,7 @@ class Site:
         from .conftest import Auth
         client = self.clients.setdefault(username, self.app.test_client())
         with client.session_transaction() as session:
-            logged_in = "user_id" in session
+            logged_in = "sid" in session
         if not logged_in:
             assert Auth(client).login(username).status_code == 302, username
         return client

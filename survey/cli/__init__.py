@@ -19,6 +19,6 @@ def register(*modules):
             cli.add_command(command)
 
 
-from . import assessments, base, cases, data, demo, ops, scoring, surveys, windows  # noqa: E402
+from . import accounts, assessments, base, cases, data, demo, ops, scoring, surveys, windows  # noqa: E402
 
-register(base, demo, surveys, scoring, assessments, data, ops, cases, windows)
+register(base, accounts, demo, surveys, scoring, assessments, data, ops, cases, windows)

@@ -13,6 +13,7 @@ from ..core.errors import DomainError
 from ..core.workdays import DATA_FILE, calendar_from_data, data_from_package, national_calendar, year_arrangement
 from ..store import case_reports
 from ..store.cases import purge_expired_contacts
+from ..store.workdays import recompute_due_dates
 from ..web.db import get_db
 from .base import echo_json, fail, find_survey
 
@@ -79,6 +80,8 @@ def workdays_command(year, refresh):
             fail(error)
         national_calendar.cache_clear()
         click.echo(f"已更新节假日数据：{years[0]}–{years[-1]} 年。")
+        moved = recompute_due_dates(get_db(), f"国家节假日数据更新（{years[0]}–{years[-1]} 年）")
+        click.echo(f"未办结案件中有 {moved} 件的到期日随之改变（已记入各案件的办理记录）。")
     calendar = national_calendar()
     year = year or dt.date.today().year
     if year not in calendar.years:

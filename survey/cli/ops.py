@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..store import StoreError, ops
+from ..web.security import key_fingerprint
 from .base import fail
 
 
@@ -44,6 +45,19 @@ def restore_command(file, force, yes):
                f"{result.restored.integrity}")
     if result.kept_as:
         click.echo(f"原数据库已另存为 {result.kept_as}")
+    _warn_if_made_with_other_secrets()
+
+
+def _warn_if_made_with_other_secrets() -> None:
+    """Keyed hashes (device dedupe, busy addresses) and signed form tickets depend on the
+    instance secrets, which live in instance/config.py, not in the database."""
+    made_with = ops.key_fingerprint(_database())
+    if made_with is not None and made_with != key_fingerprint(current_app.config):
+        click.echo(
+            "注意：该备份来自另一个实例（密钥不同）。请把原机器实例目录中的 config.py"
+            f"（含 SECRET_KEY、HASH_KEY）复制到本机实例目录 {current_app.instance_path} "
+            "后再启动服务；否则同一设备重复提交的识别、同一网络提交的计数、"
+            "已打开的问卷表单和登录会话都将失效。", err=True)
 
 
 COMMANDS = [backup_command, restore_command]

@@ -5,6 +5,7 @@ Pure: plain data in, plain data out, Chinese domain errors.
 """
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from .errors import DomainError
 from .workdays import MAX_WORKING_DAYS
@@ -22,7 +23,8 @@ WORK_ACTIONS = {"assign": "指派承办人", "callback": "记录回访", "cause"
                 "rectify": "记录整改措施", "reply": "记录答复"}
 ACTIONS = {**WORK_ACTIONS, "close": "办结", "appeal": "申诉（误评或恶意评价）",
            "confirm_appeal": "确认申诉", "reject_appeal": "驳回申诉"}
-EVENT_NAMES = {**ACTIONS, "open": "自动立案", "contact_purged": "回访电话到期删除"}
+EVENT_NAMES = {**ACTIONS, "open": "自动立案", "contact_purged": "回访电话到期删除",
+               "due_changed": "到期日重新计算"}
 ADMIN_ACTIONS = frozenset({"confirm_appeal", "reject_appeal"})
 APPEAL_KINDS = {"mistaken": "误评", "malicious": "恶意评价"}
 
@@ -213,10 +215,11 @@ class CaseCounts:
         return self.opened - self.dismissed
 
 
-def _ratio(num, den) -> float | None:
+def _ratio(num, den) -> Fraction | None:
+    """The exact fraction: rounded once, where it is shown (core.labels.percent)."""
     if not den:
         return None
-    return float((Decimal(num) / Decimal(den)).quantize(Decimal("0.000001"), ROUND_HALF_UP))
+    return Fraction(int(num), int(den))
 
 
 def _mean_days(total: float, closed: int) -> float | None:
@@ -226,7 +229,8 @@ def _mean_days(total: float, closed: int) -> float | None:
 
 
 def case_rates(counts: CaseCounts) -> dict:
-    """The counts with the four figures; a figure is None when its denominator is zero."""
+    """The counts with the four figures; a figure is None when its denominator is zero. The
+    three rates are exact fractions (a JSON writer sends them as core.exact.to_pair)."""
     return {
         **asdict(counts), "followed_up": counts.followed_up,
         "callback_rate": _ratio(counts.called_back, counts.callback_requested),

@@ -9,6 +9,7 @@ REASON_TEXT = {
     "too_fast": "答题用时过短",
     "duplicate_device": "同一设备重复提交",
     "straightlining": "量表题全部选择同一选项",
+    "busy_address": "同一网络短时间内提交过多，待人工复核",
     "manual": "人工判定",
 }
 
@@ -86,6 +87,9 @@ class ResponseFacts:
     duration_seconds: float | None
     device_seen_before: bool
     scale_values: tuple[float, ...]  # answers to the scale questions, in question order
+    # More answers from the response's (hashed) address in the last minutes than a service
+    # hall's shared Wi-Fi sends: stored, but set aside for a person to review.
+    busy_address: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ def screen(facts: ResponseFacts, rules: ScreeningRules) -> Verdict:
         ("too_fast", _too_fast(facts, rules)),
         ("duplicate_device", rules.dedupe_device and facts.device_seen_before),
         ("straightlining", rules.straightlining and _straightlined(facts, rules)),
+        ("busy_address", facts.busy_address),
     )
     reasons = tuple(code for code, failed in checks if failed)
     return Verdict(valid=not reasons, reasons=reasons)

@@ -7,6 +7,7 @@ overrides on top. Due dates are counted in working days from the day after a cas
 import datetime as dt
 import functools
 import json
+import os
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
@@ -58,6 +59,8 @@ class WorkdayCalendar:
         return "工作日" if day.weekday() < 5 else "周末"
 
     def with_overrides(self, overrides) -> "WorkdayCalendar":
+        if not overrides:  # most departments: no copy of every year's days for each new case
+            return self
         holidays, workdays = dict(self.holidays), dict(self.workdays)
         for o in overrides:
             holidays.pop(o.day, None)
@@ -139,15 +142,27 @@ def data_from_package(holidays: dict, workdays: dict) -> dict:
     return {"years": dict(sorted(years.items()))}
 
 
-@functools.lru_cache(maxsize=1)
 def national_calendar() -> WorkdayCalendar:
-    """The packaged national arrangement (read once per process)."""
+    """The packaged national arrangement, read again only when the file changes: a running
+    server sees `survey workdays --refresh` (another process) without a restart."""
+    try:
+        stamp = os.stat(str(resources.files("survey.data").joinpath(DATA_FILE))).st_mtime_ns
+    except OSError:
+        stamp = None
+    return _read_national_calendar(stamp)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_national_calendar(stamp) -> WorkdayCalendar:
     text = resources.files("survey.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise WorkdayDataError(f"节假日数据文件不是有效的 JSON：{error}") from None
     return calendar_from_data(data)
+
+
+national_calendar.cache_clear = _read_national_calendar.cache_clear
 
 
 def describe_day(day: dt.date) -> str:

@@ -12,7 +12,7 @@ import importlib.util
 import io
 import os
 import shutil
-import subprocess
+import subprocess  # nosec B404 - fc-list only, no shell
 import textwrap
 from pathlib import Path
 
@@ -61,11 +61,13 @@ def bundled_font_path() -> Path | None:
 
 
 def _fc_list_font() -> Path | None:
-    if shutil.which("fc-list") is None:
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
         return None
     try:
-        out = subprocess.run(["fc-list", "-f", "%{file}\n", "Noto Sans CJK SC:style=Regular"],
-                             capture_output=True, text=True, timeout=5, check=False).stdout
+        out = subprocess.run(  # nosec B603 - fc-list, fixed arguments, no shell
+            [fc_list, "-f", "%{file}\n", "Noto Sans CJK SC:style=Regular"],
+            capture_output=True, text=True, timeout=5, check=False).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     found = [Path(line) for line in out.splitlines() if line.strip()]

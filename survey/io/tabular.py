@@ -13,7 +13,7 @@ an XML library): measured 237 s -> see bench/export_memory.py.
 import zipfile
 from collections.abc import Iterable
 from fractions import Fraction
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape, quoteattr  # nosec B406 - escape() writes XML, nothing parses it
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])  # not in XML 1.0

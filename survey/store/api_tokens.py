@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from . import StoreError
 from .util import audit, iso, utc_now
 
-TOKEN_PREFIX = "sv_"
+TOKEN_PREFIX = "sv_"  # nosec B105 - a template or a visible prefix, not a secret
 NAME_MAX = 60
 # Recording every use would turn each read into a write; once an hour is enough to show staff.
 LAST_USED_GRANULARITY = dt.timedelta(hours=1)

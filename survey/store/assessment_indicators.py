@@ -115,7 +115,8 @@ def update_indicator(db, assessment: dict, indicator_id: int, changes: dict, use
             if value == row[key]:
                 continue
             stored = dumps(value) if key == "rule" and value is not None else value
-            db.execute(f"UPDATE assessment_indicators SET {key} = ? WHERE id = ?", [stored, row["id"]])
+            db.execute(f"UPDATE assessment_indicators SET {key} = ? WHERE id = ?",  # nosec B608 - key in FIELD_LABELS
+                       [stored, row["id"]])
             records.record_change(db, assessment["id"], user_id, _subject(row), FIELD_LABELS[key],
                                   _shown(db, key, row[key]), _shown(db, key, value))
             changed.append(FIELD_LABELS[key])

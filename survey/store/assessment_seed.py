@@ -51,6 +51,13 @@ def _fill(leaf: Indicator, source: Indicator | None) -> None:
         leaf.rule = source.rule
 
 
+def is_seed_report(assessment: dict) -> bool:
+    """Whether this is the seed report as `survey demo` loads it (its findings are then the
+    report's own contradictions, kept on purpose)."""
+    report = json.loads(_data("report.json"))
+    return (assessment.get("title"), assessment.get("year")) == (report["title"], report["year"])
+
+
 def create_seed_assessment(db, department_id: int, survey_id: int | None = None) -> int:
     """Create it once (idempotent: an existing one of the same title is returned as is)."""
     report = json.loads(_data("report.json"))

@@ -14,7 +14,7 @@ from .util import iso, utc_now
 
 
 def live_links(db, rows: list[dict], summary: BudgetSummary) -> dict[int, dict]:
-    cache: dict[int, dict | None] = {}
+    cache: dict[int, tuple | None] = {}
     now = iso(utc_now())
     links = {}
     for row in rows:
@@ -23,9 +23,10 @@ def live_links(db, rows: list[dict], summary: BudgetSummary) -> dict[int, dict]:
         elif row["figure"] in SURVEY_FIGURES and row["survey_id"]:
             if row["survey_id"] not in cache:
                 survey = get_survey(db, row["survey_id"])
-                cache[row["survey_id"]] = survey_figures(db, survey) if survey else None
+                cache[row["survey_id"]] = (survey_figures(db, survey), survey["year"]) if survey else None
             if cache[row["survey_id"]] is not None:
-                links[row["id"]] = survey_link(cache[row["survey_id"]], row["figure"], now)
+                figures, year = cache[row["survey_id"]]
+                links[row["id"]] = survey_link(figures, row["figure"], now, year)
     return links
 
 

@@ -98,7 +98,8 @@ def update_settings(db, assessment: dict, changes: dict, user_id) -> None:
             if value == assessment[key]:
                 continue
             stored = dumps(value) if key == "grade_bands" else value
-            db.execute(f"UPDATE assessments SET {key} = ? WHERE id = ?", [stored, assessment["id"]])
+            db.execute(f"UPDATE assessments SET {key} = ? WHERE id = ?",  # nosec B608 - key is a known field
+                       [stored, assessment["id"]])
             record_change(db, assessment["id"], user_id, "自评", labels[key], assessment[key], value)
 
 

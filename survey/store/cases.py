@@ -13,7 +13,7 @@ from ..core.settings import SurveySettings
 from ..core.workdays import add_working_days
 from . import StoreError, write_transaction
 from .case_reports import case_figures, get_case  # noqa: F401  (case_figures: for exports)
-from .util import audit, dumps, insert_row, iso, local_day, utc_now
+from .util import audit, case_event, dumps, insert_row, iso, local_day, utc_now
 from .workdays import department_calendar
 
 TEXT_MAX = 2000
@@ -27,16 +27,21 @@ def case_settings(survey: dict) -> CaseSettings:
 
 
 def open_case_if_dissatisfied(db, survey: dict, questions: list[dict], response_id: int,
-                              answers_rows: list[dict], verdict) -> int | None:
+                              answers_rows: list[dict], verdict,
+                              response: dict | None = None) -> int | None:
     """Open the response's case when its answers call for one (inside record_response's
-    transaction, so a response is never stored without the case it should have)."""
+    transaction, so a response is never stored without the case it should have).
+    `response`: its received_at, day, channel and source when the caller has them."""
     settings = case_settings(survey)
     triggers = case_triggers(settings, questions, answers_rows)
     if not triggers:
         return None
-    row = db.execute("SELECT received_at, day, channel, source FROM responses WHERE id = ?",
-                     [response_id]).fetchone()
-    received_at, day, channel, source = row
+    if response is None:
+        response = dict(zip(("received_at", "day", "channel", "source"), db.conn.execute(
+            "SELECT received_at, day, channel, source FROM responses WHERE id = ?",
+            [response_id]).fetchone(), strict=True))
+    received_at, day, channel, source = (response["received_at"], response["day"],
+                                         response["channel"], response["source"])
     calendar = department_calendar(db, survey["department_id"])
     due = add_working_days(calendar, dt.date.fromisoformat(day), settings.due_working_days)
     assignee_id = _window_assignee(db, survey, channel)
@@ -68,11 +73,7 @@ def _window_assignee(db, survey: dict, channel: str) -> int | None:
     return row[0] if row else None
 
 
-def _event(db, case_id, action, status_from, status_to, user_id, detail) -> None:
-    insert_row(db, "case_events", {
-        "case_id": case_id, "action": action, "status_from": status_from,
-        "status_to": status_to, "user_id": user_id, "detail": dumps(detail or {}),
-        "at": iso(utc_now())})
+_event = case_event
 
 
 # --- call-back contacts (PIPL: consent, kept apart, deleted on expiry) ---------------------
@@ -190,7 +191,8 @@ def take_step(db, case_id: int, user: dict, step: Step) -> str:
 
 def save_case_settings(db, survey: dict, settings: CaseSettings, user_id: int | None) -> None:
     """Replace only settings["cases"] (the builder owns the other keys). Cases already opened
-    keep their due dates; the new rule applies to responses submitted from now on."""
+    keep their due dates (their time limit was promised when they opened); the new rule
+    applies to responses submitted from now on."""
     with write_transaction(db):
         db.execute("UPDATE surveys SET settings = json_set(settings, '$.cases', json(?)), "
                    "updated_at = ? WHERE id = ?",

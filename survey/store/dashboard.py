@@ -162,6 +162,16 @@ def _reasons_text(row: dict) -> str:
     return "；".join(REASON_TEXT.get(code, code) for code in codes) or "—"
 
 
+def busy_address_flags(db, survey_id: int) -> dict:
+    """Answers set aside because their address sent more than a service hall would, and how
+    many of those a person has reviewed since (`set_validity` keeps the automatic reasons)."""
+    flagged, reviewed = db.execute(
+        "SELECT count(*), coalesce(sum(s.manual), 0) FROM screening s "
+        "JOIN responses r ON r.id = s.response_id "
+        "WHERE r.survey_id = ? AND s.reasons LIKE '%\"busy_address\"%'", [survey_id]).fetchone()
+    return {"flagged": flagged, "reviewed": reviewed}
+
+
 def excluded_responses(db, survey_id: int, flt: TallyFilter = TallyFilter(), page: int = 1,
                        per_page: int = 20) -> Page:
     """Responses currently counted as invalid, newest first, with their reasons in words."""

@@ -25,7 +25,7 @@ SUGGESTIONS = [
 
 def load_demo(db, responses: int = 100, seed: int = 2026) -> dict:
     """Create (or reuse) the demo department, user and survey; returns what to print."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 - demo answers, not a secret
     department_id = accounts.ensure_department(db, DEPARTMENT)
     password = secrets.token_urlsafe(9)
     username = "demo"

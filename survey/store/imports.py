@@ -35,6 +35,7 @@ from .responses import (
     _facts,
     applied_in_rows,
     chain_record,
+    next_response_id,
     record_response,
     screening_rules,
     with_applicable_answers,
@@ -194,7 +195,7 @@ def _insert_chunk(db, survey_id: int, import_id: int, sha256: str, when: tuple[s
             head = conn.execute("SELECT hash FROM responses WHERE survey_id = ? "
                                 "ORDER BY id DESC LIMIT 1", [survey_id]).fetchone()
             prev = head[0] if head else GENESIS
-            next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0]
+            next_id = next_response_id(conn)
             received_at, channel = when
             day = local_day(dt.datetime.fromisoformat(received_at))
             responses, answers, ids = [], [], []
@@ -299,7 +300,7 @@ def _give_up(db, survey_id: int, import_id: int, ids: list[int]) -> None:
             else:
                 _mark_failed(db, import_id)
     except Exception:  # noqa: BLE001 - the original error is the one to report
-        pass
+        pass  # nosec B110 - cleanup after a failure that is re-raised
 
 
 def _mark_failed(db, import_id: int) -> None:

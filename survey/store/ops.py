@@ -186,3 +186,18 @@ def blocked_submissions(db, survey_id: int) -> dict:
         "WHERE kind = ? AND blocked = 1 GROUP BY day ORDER BY day", [kind])]
     return {"survey_id": survey_id, "blocked": total, "addresses": addresses,
             "first_at": first, "last_at": last, "by_day": by_day}
+
+
+def remember_key_fingerprint(db, fingerprint: str) -> None:
+    """The first instance to open a database marks it; a restored copy keeps its origin's."""
+    db.execute("INSERT OR IGNORE INTO instance_keys (name, fingerprint) VALUES ('secrets', ?)",
+               [fingerprint])
+
+
+def key_fingerprint(database: Path) -> str | None:
+    conn = _read_only(Path(database))
+    try:
+        row = conn.execute("SELECT fingerprint FROM instance_keys WHERE name = 'secrets'").fetchone()
+    finally:
+        conn.close()
+    return row[0] if row else None

@@ -41,6 +41,11 @@ class Submission:
     # An answer for a transaction (invitation) or from a window's tablet: bound to it, and
     # never refused as a repeat of its device (a tablet answers for everyone at the window).
     tag: window_store.AnswerTag | None = None
+    # Answers from one address in ADDRESS_WINDOW beyond which a response is flagged (None: none)
+    address_limit: int | None = None
+
+
+ADDRESS_WINDOW = dt.timedelta(minutes=10)
 
 
 def screening_rules(survey: dict) -> ScreeningRules:
@@ -48,9 +53,9 @@ def screening_rules(survey: dict) -> ScreeningRules:
 
 
 def _facts(db, survey: dict, questions: list[dict], sub: Submission,
-           values: dict | None = None) -> ResponseFacts:
+           values: dict | None = None, device_seen: bool | None = None) -> ResponseFacts:
     missing = missing_required(questions, sub.answers)
-    seen = bool(sub.device_hash) and db.execute(
+    seen = device_seen if device_seen is not None else bool(sub.device_hash) and db.execute(
         "SELECT 1 FROM responses WHERE survey_id = ? AND device_hash = ? LIMIT 1",
         [survey["id"], sub.device_hash]).fetchone() is not None
     if values is None:
@@ -89,23 +94,30 @@ def record_response(db, survey: dict, questions: list[dict], sub: Submission,
     values = {o["id"]: o["value"] for q in questions for o in q["options"]}
 
     def write(db):
-        existing = db.execute("SELECT id FROM responses WHERE survey_id = ? AND nonce = ?",
-                              [survey["id"], sub.nonce]).fetchone()
+        existing, seen, prev_hash, next_id = db.conn.execute(
+            _BEFORE_INSERT, [survey["id"], sub.nonce, survey["id"], sub.device_hash or None,
+                             survey["id"]]).fetchone()
         if existing:
-            raise DuplicateSubmissionError(existing[0])
-        facts = _facts(db, survey, questions, sub, values)
+            raise DuplicateSubmissionError(existing)
+        facts = _facts(db, survey, questions, sub, values, device_seen=bool(seen))
+        if sub.address_limit is not None and sub.ip_hash:
+            # Counted inside the write transaction: concurrent answers are counted in turn.
+            since = iso(sub.received_at - ADDRESS_WINDOW)
+            busy = submissions_since(db, survey["id"], sub.ip_hash, since) >= sub.address_limit
+            facts = replace(facts, busy_address=busy)
         if survey["dedupe_policy"] == "device_cookie" and facts.device_seen_before \
                 and sub.tag is None:
             raise AlreadyAnsweredError("您已在本设备上提交过本问卷，感谢参与")
         verdict = screen(facts, rules)
-        response_id = _insert(db, survey["id"], sub, answers)
+        response_id = _insert(db, survey["id"], sub, answers, prev_hash or GENESIS, next_id)
         if sub.tag is not None:
             window_store.bind_answer(db, response_id, survey["id"], sub.tag)
         db.conn.execute("INSERT INTO screening (response_id, valid, reasons) VALUES (?, ?, ?)",
                         [response_id, int(verdict.valid), json.dumps(list(verdict.reasons))])
         _count(db, survey["id"], local_day(sub.received_at), sub.source, sub.channel,
                answers, returned=1, valid=int(verdict.valid), applied=applied)
-        case_store.open_case_if_dissatisfied(db, survey, questions, response_id, answers, verdict)
+        case_store.open_case_if_dissatisfied(db, survey, questions, response_id, answers, verdict,
+                                             _case_facts(sub))
         if after_insert:
             after_insert(db, response_id, verdict)
         return response_id, verdict
@@ -147,11 +159,34 @@ def chain_record(response: dict, answers: list[dict]) -> dict:
     }
 
 
-def _insert(db, survey_id: int, sub: Submission, answers: list[dict]) -> int:
-    last = db.execute("SELECT id, hash FROM responses WHERE survey_id = ? ORDER BY id DESC LIMIT 1",
-                      [survey_id]).fetchone()
-    prev_hash = last[1] if last else GENESIS
-    next_id = (db.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0])
+def next_response_id(conn) -> int:
+    """The id the next response gets. Responses are inserted with their id (it is part of
+    their hash), so this reads AUTOINCREMENT's high-water mark too: the id of a deleted newest
+    response is never given again (m181). Call it inside the write transaction."""
+    return conn.execute(
+        "SELECT max(coalesce((SELECT max(id) FROM responses), 0), coalesce((SELECT seq FROM "
+        "sqlite_sequence WHERE name = 'responses'), 0)) + 1").fetchone()[0]
+
+
+# What a response needs to know before it is written, in one statement (four before): a
+# response with its nonce, whether its device answered before, the chain's head, its id.
+_BEFORE_INSERT = (
+    "SELECT (SELECT id FROM responses WHERE survey_id = ? AND nonce = ?), "
+    "EXISTS (SELECT 1 FROM responses WHERE survey_id = ? AND device_hash = ?), "
+    "(SELECT hash FROM responses WHERE survey_id = ? ORDER BY id DESC LIMIT 1), "
+    # the id: past AUTOINCREMENT's high-water mark too, so a deleted newest id is never reused
+    "max(coalesce((SELECT max(id) FROM responses), 0), "
+    "    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'responses'), 0)) + 1")
+
+
+def _case_facts(sub: Submission) -> dict:
+    """The response's columns a follow-up case copies, as _insert writes them."""
+    return {"received_at": iso(sub.received_at), "day": local_day(sub.received_at),
+            "channel": sub.channel, "source": sub.source}
+
+
+def _insert(db, survey_id: int, sub: Submission, answers: list[dict], prev_hash: str,
+            next_id: int) -> int:
     row = {"id": next_id, "survey_id": survey_id, "received_at": iso(sub.received_at),
            "day": local_day(sub.received_at), "source": sub.source, "channel": sub.channel,
            "duration_seconds": sub.duration_seconds, "device_hash": sub.device_hash,
@@ -160,16 +195,30 @@ def _insert(db, survey_id: int, sub: Submission, answers: list[dict]) -> int:
     row["hash"] = response_hash(prev_hash, chain_record(row, answers))
     # Plain statements: sqlite-utils' insert() reads the table's schema on every call.
     db.conn.execute(_INSERT_RESPONSE, [row[c] for c in _RESPONSE_COLUMNS])
-    db.conn.executemany(
-        "INSERT INTO answers (response_id, question_id, option_id, text) VALUES (?, ?, ?, ?)",
-        [(next_id, a["question_id"], a["option_id"], a["text"]) for a in answers])
+    _insert_rows(db.conn, "INSERT INTO answers (response_id, question_id, option_id, text)",
+                 [(next_id, a["question_id"], a["option_id"], a["text"]) for a in answers])
     return next_id
+
+
+_ROWS_PER_STATEMENT = 200  # at 7 columns far below SQLite's 32,766 parameters
+
+
+def _insert_rows(conn, head: str, rows: list[tuple], tail: str = "") -> None:
+    """`head VALUES (...), (...) tail`: the rows in one statement (per 200), in their order.
+    executemany steps once per row, and each step is a round trip through the GIL, which a
+    busy server's other threads make long."""
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start:start + _ROWS_PER_STATEMENT]
+        row_marks = f"({', '.join('?' * len(chunk[0]))})"
+        conn.execute(f"{head} VALUES {', '.join([row_marks] * len(chunk))}{tail}",
+                     [value for row in chunk for value in row])
 
 
 _RESPONSE_COLUMNS = ("id", "survey_id", "received_at", "day", "source", "channel",
                      "duration_seconds", "device_hash", "ip_hash", "nonce", "prev_hash", "hash")
-_INSERT_RESPONSE = (f"INSERT INTO responses ({', '.join(_RESPONSE_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(_RESPONSE_COLUMNS))})")
+_INSERT_RESPONSE = (
+    f"INSERT INTO responses ({', '.join(_RESPONSE_COLUMNS)}) "  # nosec B608 - constant columns
+    f"VALUES ({', '.join('?' * len(_RESPONSE_COLUMNS))})")
 
 
 def _count(db, survey_id, day, source, channel, answers, *, returned: int, valid: int,
@@ -186,10 +235,11 @@ def _count(db, survey_id, day, source, channel, answers, *, returned: int, valid
     keys = {(a["question_id"], 0) for a in answers}
     keys |= {(a["question_id"], a["option_id"]) for a in answers if a["option_id"]}
     keys |= {(question_id, APPLICABLE) for question_id in applied}
-    db.conn.executemany(
-        "INSERT INTO answer_tallies (survey_id, day, source, channel, question_id, option_id, count)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count",
-        [(survey_id, day, source, channel, q, o, valid) for q, o in sorted(keys)])
+    _insert_rows(
+        db.conn, "INSERT INTO answer_tallies "
+        "(survey_id, day, source, channel, question_id, option_id, count)",
+        [(survey_id, day, source, channel, q, o, valid) for q, o in sorted(keys)],
+        " ON CONFLICT DO UPDATE SET count = count + excluded.count")
 
 
 def set_validity(db, response_id: int, valid: bool, reason: str, user_id: int | None) -> None:

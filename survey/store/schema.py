@@ -1,5 +1,7 @@
 """The schema, as append-only migrations. Never edit a migration once it has shipped;
 add a new one at the end."""
+import re
+
 from sqlite_utils import Migrations
 
 migrations = Migrations("survey")
@@ -472,7 +474,7 @@ def m200_transaction_evaluations(db):
         );
         -- One invitation per transaction: the same reference is the same invitation.
         CREATE TABLE invitations (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
             reference TEXT NOT NULL,
             window_name TEXT NOT NULL DEFAULT '',
@@ -484,7 +486,7 @@ def m200_transaction_evaluations(db):
         );
         CREATE INDEX invitations_window ON invitations(survey_id, window_name, created_at);
         CREATE TABLE kiosks (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
             window_name TEXT NOT NULL,
             token TEXT NOT NULL UNIQUE,
@@ -524,7 +526,7 @@ def m174_question_versions(db):
     db.executescript(
         """
         CREATE TABLE question_versions (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
             text TEXT NOT NULL,
             options TEXT NOT NULL DEFAULT '[]',
@@ -535,6 +537,76 @@ def m174_question_versions(db):
         CREATE INDEX question_versions_question ON question_versions(question_id, valid_to);
         """
     )
+
+
+@migrations()
+def m180_staff_sessions(db):
+    # Server-side staff sessions: the cookie carries a random id, this table its SHA-256 (a
+    # stolen database cannot be replayed as cookies), so logout, a password change and disabling
+    # an account end a session even when its cookie was saved elsewhere.
+    db.executescript(
+        """
+        CREATE TABLE staff_sessions (
+            id_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE INDEX staff_sessions_user ON staff_sessions(user_id) WHERE revoked_at IS NULL;
+        """
+    )
+
+
+# Tables whose ids people see (in URLs, exports, case numbers, audit trails).
+NEVER_REUSED_IDS = ("users", "surveys", "responses", "issued_batches", "api_tokens", "imports",
+                    "cases", "workday_overrides", "assessments", "assessment_indicators")
+
+
+@migrations()
+def m181_ids_never_reused(db):
+    # Without AUTOINCREMENT SQLite gives a new row the largest id + 1, so deleting the newest
+    # survey, response or case hands its id to the next one: a printed or exported id would
+    # then name another record. Each table is rebuilt with AUTOINCREMENT (SQLite's documented
+    # table rebuild; foreign keys are off while migrations run, so nothing cascades), keeping
+    # its rows, ids, indexes and triggers.
+    if db.execute("PRAGMA foreign_keys").fetchone()[0]:
+        # Dropping the old table would cascade to every child row: refuse, change nothing.
+        raise RuntimeError("m181 must run with foreign keys off, as store.initialise runs it")
+    db.execute("PRAGMA legacy_alter_table = ON")  # rename only the table, touch no other schema
+    try:
+        for table in NEVER_REUSED_IDS:
+            _rebuild_with_autoincrement(db, table)
+    finally:
+        db.execute("PRAGMA legacy_alter_table = OFF")
+
+
+def _rebuild_with_autoincrement(db, table: str) -> None:
+    create, = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                         [table]).fetchone()
+    new_create, replaced = re.subn(r"\bid INTEGER PRIMARY KEY\b(?! AUTOINCREMENT)",
+                                   "id INTEGER PRIMARY KEY AUTOINCREMENT", create, count=1)
+    if not replaced:
+        return  # already AUTOINCREMENT
+    extras = [sql for (sql,) in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? "
+        "AND sql IS NOT NULL", [table]).fetchall()]
+    header = re.match(r"CREATE TABLE\s+(\[[^\]]+\]|\"[^\"]+\"|\w+)", new_create)
+    # Table names from NEVER_REUSED_IDS only: nothing here comes from outside.
+    db.execute(f"CREATE TABLE [{table}_rebuilt]" + new_create[header.end():])
+    db.execute(f"INSERT INTO [{table}_rebuilt] SELECT * FROM [{table}]")  # nosec B608 - own names
+    db.execute(f"DROP TABLE [{table}]")
+    db.execute(f"ALTER TABLE [{table}_rebuilt] RENAME TO [{table}]")
+    for sql in extras:
+        db.execute(sql)
+
+
+@migrations()
+def m182_instance_key_fingerprint(db):
+    # Which instance secrets (SECRET_KEY, HASH_KEY in instance/config.py) this database's keyed
+    # hashes were made with, as a fingerprint that reveals neither: a backup restored on another
+    # machine can then say that config.py must be copied too.
+    db.execute("CREATE TABLE instance_keys (name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
 
 
 @migrations()

@@ -190,7 +190,7 @@ def department_surveys(db, department_id: int, archived: bool | None = False) ->
     """The department's surveys, newest first: the active ones (archived=False), the archived
     ones (True) or all (None: pages that show what archived surveys still hold, e.g. cases)."""
     return [_decode(r) for r in db.query(
-        "SELECT surveys.*, "
+        "SELECT surveys.*, "  # nosec B608 - only the fixed _ARCHIVED fragments
         " (SELECT coalesce(sum(returned), 0) FROM response_tallies t WHERE t.survey_id = surveys.id)"
         "   AS returned, "
         " (SELECT coalesce(sum(valid), 0) FROM response_tallies t WHERE t.survey_id = surveys.id)"

@@ -65,7 +65,7 @@ def returned_by_channel(db, survey_id: int, flt: TallyFilter = TallyFilter()
     where, params = flt.where()
     return tuple(tuple(r) for r in db.execute(
         f"SELECT channel, sum(returned), sum(valid) FROM response_tallies WHERE survey_id = ?"
-        f"{where} GROUP BY channel ORDER BY channel", [survey_id, *params]))
+        f"{where} GROUP BY channel ORDER BY channel", [survey_id, *params]))  # nosec B608 - ? values
 
 
 def _with_channels(db, tally: SurveyTally, survey_id: int, flt: TallyFilter) -> SurveyTally:
@@ -79,10 +79,10 @@ def survey_tally(db, survey: dict, questions: list[dict], flt: TallyFilter = Tal
     sid = survey["id"]
     per_day = tuple(tuple(r) for r in db.execute(
         f"SELECT day, sum(returned), sum(valid) FROM response_tallies WHERE survey_id = ?{where} "
-        "GROUP BY day ORDER BY day", [sid, *params]))
+        "GROUP BY day ORDER BY day", [sid, *params]))  # nosec B608 - fixed SQL text; values are ? parameters
     counts = {(q, o): c for q, o, c in db.execute(
         f"SELECT question_id, option_id, sum(count) FROM answer_tallies WHERE survey_id = ?{where}"
-        " GROUP BY question_id, option_id", [sid, *params])}
+        " GROUP BY question_id, option_id", [sid, *params])}  # nosec B608 - fixed SQL text; values are ? parameters
     return _with_channels(db, _tally(survey, questions, per_day, counts,
                                      issued=issued_count(db, sid), views=_form_views(db, sid, flt),
                                      population=SurveySettings.of(survey).population), sid, flt)
@@ -91,8 +91,9 @@ def survey_tally(db, survey: dict, questions: list[dict], flt: TallyFilter = Tal
 def _form_views(db, survey_id: int, flt: TallyFilter) -> int:
     # Form views are counted per channel only (a view has no source yet).
     view_where, view_params = replace(flt, source=None).where()
-    return db.execute(f"SELECT coalesce(sum(views), 0) FROM form_views WHERE survey_id = ?"
-                      f"{view_where}", [survey_id, *view_params]).fetchone()[0]
+    return db.execute(
+        f"SELECT coalesce(sum(views), 0) FROM form_views WHERE survey_id = ?{view_where}",  # nosec B608 - ? values
+        [survey_id, *view_params]).fetchone()[0]
 
 
 def _tally(survey: dict, questions: list[dict], per_day, counts: dict, *, issued=None,
@@ -134,7 +135,7 @@ def recount(db, survey_id: int) -> None:
     """Rebuild a survey's tallies from its responses with a plain GROUP BY."""
     with write_transaction(db):
         for table in ("response_tallies", "answer_tallies"):
-            db.execute(f"DELETE FROM {table} WHERE survey_id = ?", [survey_id])
+            db.execute(f"DELETE FROM {table} WHERE survey_id = ?", [survey_id])  # nosec B608 - fixed tuple
         db.execute(
             "INSERT INTO response_tallies (survey_id, day, source, channel, returned, valid) "
             "SELECT r.survey_id, r.day, r.source, r.channel, count(*), sum(s.valid) "
@@ -146,7 +147,7 @@ def recount(db, survey_id: int) -> None:
                 ("a.option_id", "*", " AND a.option_id IS NOT NULL", ", a.option_id")):
             db.execute(
                 "INSERT INTO answer_tallies (survey_id, day, source, channel, question_id,"
-                " option_id, count) "
+                " option_id, count) "  # nosec B608 - fixed SQL text; values are ? parameters
                 f"SELECT r.survey_id, r.day, r.source, r.channel, a.question_id, {option_expr},"
                 f" count({counted}) FROM answers a JOIN responses r ON r.id = a.response_id "
                 "JOIN screening s ON s.response_id = r.id "
@@ -205,7 +206,7 @@ def staff_tallies(db, survey: dict, questions: list[dict]) -> dict[str, SurveyTa
             ("0", "DISTINCT a.response_id", "", ""),
             ("a.option_id", "*", " AND a.option_id IS NOT NULL", ", a.option_id")):
         for code, q, o, c in db.execute(
-                f"SELECT t.staff_code, a.question_id, {option_expr}, count({counted}) "
+                f"SELECT t.staff_code, a.question_id, {option_expr}, count({counted}) "  # nosec B608 - literals
                 "FROM response_transactions t JOIN answers a ON a.response_id = t.response_id "
                 "JOIN screening s ON s.response_id = t.response_id "
                 f"WHERE t.survey_id = ? AND t.staff_code != '' AND s.valid = 1{extra} "
@@ -242,12 +243,12 @@ def grouped_tallies(db, survey: dict, questions: list[dict], flt: TallyFilter = 
     sid = survey["id"]
     days: dict[str, list] = {}
     for key, day, returned, valid in db.execute(
-            f"SELECT {by}, day, sum(returned), sum(valid) FROM response_tallies "
+            f"SELECT {by}, day, sum(returned), sum(valid) FROM response_tallies "  # nosec B608 - by checked
             f"WHERE survey_id = ?{where} GROUP BY {by}, day ORDER BY day", [sid, *params]):
         days.setdefault(key, []).append((day, returned, valid))
     counts: dict[str, dict] = {}
     for key, q, o, c in db.execute(
-            f"SELECT {by}, question_id, option_id, sum(count) FROM answer_tallies "
+            f"SELECT {by}, question_id, option_id, sum(count) FROM answer_tallies "  # nosec B608 - by checked
             f"WHERE survey_id = ?{where} GROUP BY {by}, question_id, option_id", [sid, *params]):
         counts.setdefault(key, {})[(q, o)] = c
     return {key: _tally(survey, questions, per_day, counts.get(key, {}))

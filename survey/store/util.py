@@ -39,6 +39,15 @@ def insert_row(db, table: str, row: dict) -> int:
     key = (table, tuple(row))
     sql = _INSERT_SQL.get(key)
     if sql is None:
-        sql = _INSERT_SQL[key] = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in row)}) "
-                                  f"VALUES ({', '.join('?' * len(row))})")
+        sql = _INSERT_SQL[key] = (
+            f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in row)}) "  # nosec B608 - own names
+            f"VALUES ({', '.join('?' * len(row))})")
     return db.conn.execute(sql, list(row.values())).lastrowid
+
+
+def case_event(db, case_id, action, status_from, status_to, user_id, detail) -> None:
+    """One entry in a case's history (case_events): its steps, and what moved its due date."""
+    insert_row(db, "case_events", {
+        "case_id": case_id, "action": action, "status_from": status_from,
+        "status_to": status_to, "user_id": user_id, "detail": dumps(detail or {}),
+        "at": iso(utc_now())})

@@ -28,8 +28,8 @@ def answer_count(db, question_id: int) -> int:
     per response; counting rows elsewhere reads the index alone (10 times faster at 200,000)."""
     kind = db.execute("SELECT kind FROM questions WHERE id = ?", [question_id]).fetchone()
     counted = "DISTINCT response_id" if kind and kind[0] == "multiple" else "*"
-    return db.execute(f"SELECT count({counted}) FROM answers WHERE question_id = ?",
-                      [question_id]).fetchone()[0]
+    sql = f"SELECT count({counted}) FROM answers WHERE question_id = ?"  # nosec B608 - literals
+    return db.execute(sql, [question_id]).fetchone()[0]
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ one write, creating a 一事一评 invitation (see api_invitations), needs a tok
 """
 import datetime as dt
 import io
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, current_app, g, make_response, request, send_file, url_for
@@ -30,6 +31,7 @@ from .urls import base_url, invitation_url
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens only for POST (a browser never sends those by itself)
 SOURCES = ("qr", "web", "paper")
+FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 UNAUTHORISED = "需要有效的 API 令牌：请求头 Authorization: Bearer <令牌>"
 
 
@@ -80,9 +82,14 @@ def _refuse(status: int, message: str):
 
 
 def _date(name: str) -> str | None:
-    value = request.args.get(name) or None
+    """An absent date is no bound; an empty or malformed one is a 400 (the description says
+    `format: date`), never silently no bound."""
+    value = request.args.get(name)
     if value is not None:
         try:
+            # fromisoformat alone also takes 20240101 and 2024-W01-1, which are not RFC 3339
+            if not FULL_DATE.fullmatch(value):
+                raise ValueError(value)
             dt.date.fromisoformat(value)
         except ValueError:
             _refuse(400, f"参数 {name} 应为 YYYY-MM-DD 格式的日期")
@@ -90,7 +97,7 @@ def _date(name: str) -> str | None:
 
 
 def _filter() -> TallyFilter:
-    source = request.args.get("source") or None
+    source = request.args.get("source")
     if source is not None and source not in SOURCES:
         _refuse(400, "参数 source 只能是 qr、web 或 paper")
     return TallyFilter(day_from=_date("from"), day_to=_date("to"),

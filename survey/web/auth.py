@@ -1,23 +1,46 @@
-"""Who is logged in, and the decorators that guard staff pages."""
+"""Who is logged in, and the decorators that guard staff pages.
+
+The session cookie carries only a random session id; the session itself (user, login time,
+last activity, revoked) is a row of `staff_sessions`, so it can be ended server-side."""
+import datetime as dt
 import functools
 from urllib.parse import unquote, urlsplit
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 
-from ..store import accounts
+from ..store import accounts, staff_sessions
 from .db import get_db
+
+SESSION_KEY = "sid"
 
 
 def load_user():
-    user_id = session.get("user_id")
-    g.user = accounts.user(get_db(), user_id) if isinstance(user_id, int) else None
+    g.user = None
+    session_id = session.get(SESSION_KEY)
+    if not isinstance(session_id, str):
+        return
+    config = current_app.config
+    db = get_db()
+    user_id = staff_sessions.user_id_of(
+        db, session_id, lifetime=dt.timedelta(hours=config["SESSION_LIFETIME_HOURS"]),
+        idle=dt.timedelta(minutes=config["SESSION_IDLE_MINUTES"]))
+    g.user = accounts.user(db, user_id) if user_id is not None else None
+    if g.user is None:
+        session.pop(SESSION_KEY)  # ended, expired or disabled: the browser forgets it too
 
 
 def login_user(user: dict) -> None:
     # A fresh session on login: an attacker-planted session cannot be carried over (fixation).
     session.clear()
-    session["user_id"] = user["id"]
+    session[SESSION_KEY] = staff_sessions.start(get_db(), user["id"])
     session.permanent = True
+
+
+def logout_user() -> None:
+    session_id = session.get(SESSION_KEY)
+    if isinstance(session_id, str):
+        staff_sessions.end(get_db(), session_id)
+    session.clear()
 
 
 def login_required(view):

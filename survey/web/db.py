@@ -5,7 +5,9 @@ opening one costs three PRAGMAs and a schema read, and closing the last one chec
 WAL, together about 1 ms of a request that otherwise takes about as much. A connection is
 given back at the end of the request (a transaction left open by an error is rolled back) and
 closed once it has been idle for IDLE_SECONDS, so a quiet server holds no database file open:
-the WAL is checkpointed, and the disk can be remounted or the file replaced.
+the WAL is checkpointed, and the disk can be remounted or the file replaced. A kept connection
+never checkpoints inside a COMMIT; the request that ends past `store.CHECKPOINT_CHANGES`
+changed rows does it, outside the write lock (see `store.checkpoint_if_due`).
 """
 import os
 import threading
@@ -15,6 +17,8 @@ import weakref
 from flask import current_app, g
 
 from .. import store
+from ..store import ops
+from . import security
 
 IDLE_SECONDS = 2.0
 
@@ -57,6 +61,7 @@ def get_db():
                 slot.db = None
             if slot.db is None:
                 slot.db, slot.path = store.connect(path), path
+                store.defer_checkpoints(slot.db)
             slot.in_use += 1
             g.db, g.db_slot = slot.db, slot
     return g.db
@@ -66,6 +71,7 @@ def close_db(exc=None):
     db, slot = g.pop("db", None), g.pop("db_slot", None)
     if db is not None:
         store.abandon_transaction(db)
+        store.checkpoint_if_due(db)  # outside the write lock: one request waits, not a batch
     if slot is not None:
         with slot.lock:
             slot.in_use -= 1
@@ -106,7 +112,11 @@ def _reap() -> None:
 
 def init_app(app):
     # Upgrade (never recreate) the database before the first request.
-    store.initialise(app.config["DATABASE"]).conn.close()
+    db = store.initialise(app.config["DATABASE"])
+    try:
+        ops.remember_key_fingerprint(db, security.key_fingerprint(app.config))
+    finally:
+        db.conn.close()
     restrict_files(app)
     app.teardown_appcontext(close_db)
 

@@ -16,6 +16,20 @@ def base_url() -> str:
     return LOCAL_BASE  # the CLI, outside a request: `survey serve`'s default address
 
 
+def served_base_url(host: str, port: int) -> str:
+    """Where `survey serve --host H --port P` will answer, for links printed before it runs:
+    the configured BASE_URL when there is one. A wildcard host is reachable on this machine
+    as 127.0.0.1."""
+    configured = current_app.config.get("BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    wildcard = host in ("", "0.0.0.0")  # nosec B104 - a comparison, binds nothing
+    host = "127.0.0.1" if wildcard else "[::1]" if host == "::" else host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def public_url(token: str, channel: str = "", via_qr: bool = False) -> str:
     params = {}
     if via_qr:

@@ -52,18 +52,17 @@ TAP_TARGETS_JS = """
 """
 
 
-def axe_problems(page) -> tuple[list[str], int]:
-    """Serious and critical axe-core violations on the page (one line each), and the count of
-    all violations of any impact."""
+def axe_problems(page) -> tuple[list[str], list[str]]:
+    """axe-core violations on the page, one line each: the serious and critical ones, and the
+    minor and moderate ones."""
     from axe_playwright_python.sync_playwright import Axe
     results = Axe().run(page)
-    violations = results.response["violations"]
-    bad = []
-    for v in violations:
-        if v["impact"] in BAD_IMPACTS:
-            where = "; ".join(str(n["target"][0]) for n in v["nodes"][:4])
-            bad.append(f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): {where}")
-    return bad, len(violations)
+    bad, lesser = [], []
+    for v in results.response["violations"]:
+        where = "; ".join(str(n["target"][0]) for n in v["nodes"][:4])
+        line = f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): {where}"
+        (bad if v["impact"] in BAD_IMPACTS else lesser).append(line)
+    return bad, lesser
 
 
 def small_tap_targets(page) -> list[str]:

@@ -1,5 +1,5 @@
 """Every kind of page, as citizens and staff open it at 390 px (a phone) and 1366 px: axe-core
-finds no serious or critical violation, nothing a finger aims at is under 44 px on a phone, no
+finds no violation of any impact, nothing a finger aims at is under 44 px on a phone, no
 page scrolls sideways on a phone, and a screenshot of each goes to test-artifacts/."""
 import json
 
@@ -30,8 +30,8 @@ def _context(browser, kind: str):
 def _check(page, name: str, kind: str, findings: dict, *, taps: bool = True) -> None:
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    bad, total = axe_problems(page)
-    entry = {"axe_serious_or_critical": bad, "axe_all": total}
+    bad, lesser = axe_problems(page)
+    entry = {"axe_serious_or_critical": bad, "axe_minor_or_moderate": lesser}
     if kind == "phone":
         entry["sideways_px"] = sideways_scroll(page, PHONE["width"])
         if entry["sideways_px"] > 0:
@@ -47,6 +47,8 @@ def _failures(findings: dict) -> list[str]:
     for name, entry in findings.items():
         if entry["axe_serious_or_critical"]:
             out.append(f"{name}: axe {entry['axe_serious_or_critical']}")
+        if entry["axe_minor_or_moderate"]:  # none left: keep it so
+            out.append(f"{name}: axe {entry['axe_minor_or_moderate']}")
         if entry.get("sideways_px", 0) > 0:
             out.append(f"{name}: scrolls sideways by {entry['sideways_px']} px: {entry['overflowing']}")
         if entry.get("small_targets"):

@@ -95,3 +95,34 @@ def test_dashboard_is_usable_on_a_phone(page, live_server):
     cell = page.locator("table.data.compact td").first.bounding_box()
     assert cell["height"] < 60
     screenshot(page, "dashboard-phone")
+
+
+def test_department_overview_table_scrolls_in_its_box_on_a_phone(page, live_server):
+    """Nine columns on a 390 px phone: the page itself never scrolls sideways, the table
+    scrolls inside its box, and no cell is squeezed to a character or two a line."""
+    with live_server.app.app_context():
+        from survey.store import accounts
+        from survey.web.db import get_db
+        dept = accounts.department_by_name(get_db(), "信阳市平桥区人力资源和社会保障局")["id"]
+        accounts.create_user(get_db(), "bob", PASSWORD, dept, "staff")
+    survey = _open_survey(live_server)
+    live_server.open_survey(title="窗口服务满意度调查（大厅、社保、医保、就业窗口合并统计）")
+    _citizen_answers(page, live_server, survey, 0, "很好")
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/staff/login")
+    page.fill("input[name=username]", "bob")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/staff/overview")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    box = page.locator(".table-scroll").first
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")  # it scrolls, inside its box
+    screenshot(page, "overview-phone")
+    # the title keeps a readable width (it was squeezed to 2 characters, rows 250 px tall)
+    for title in page.locator("table.overview td.title").all():
+        box = title.bounding_box()
+        assert box["width"] >= 150 and box["height"] < 130, box
+    # every figure and header on one line
+    for cell in page.locator("table.overview th, table.overview td:not(.title)").all():
+        assert cell.evaluate("c => c.scrollHeight <= 2 * parseFloat(getComputedStyle(c).lineHeight) "
+                             "|| getComputedStyle(c).whiteSpace == 'nowrap'"), cell.inner_text()

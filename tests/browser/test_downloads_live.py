@@ -55,6 +55,8 @@ def test_every_download_has_a_latin1_rfc6266_header_under_waitress(live_server):
         f"/staff/assessments/{assessment_id}/report.xlsx": XLSX,
         f"/staff/assessments/{assessment_id}/evidence.zip": "application/zip",
         f"/staff/assessments/{assessment_id}/text?format=txt": "text/plain",
+        "/staff/cases/export.csv?status=all": "text/csv",
+        "/staff/cases/export.xlsx?status=all": XLSX,
     }
     opener = _opener(live_server)
     for path, content_type in downloads.items():

@@ -15,6 +15,7 @@ A4_MM = sorted((210, 297))
 MIN_CHARS = 120  # a page with only a footnote or a signature line is "near empty"
 LAST_MIN_CHARS = 60
 ANNEX_HEAD = "未完成原因分析及改进措施"
+TREE_HEAD = "评分规则与计算"  # the workspace's indicator tree: its last header cell
 
 
 def _pdf_pages(page, name: str) -> list[tuple[str, tuple[float, float]]]:
@@ -63,12 +64,7 @@ def test_assessment_annex_prints_on_a4_with_repeated_headers(staff, live_server)
     pages = _pdf_pages(staff, "assessment-print")
     print(f"annex print view: {len(pages)} pages")
     _assert_a4_and_full(pages, "print view")
-    texts = ["".join(text.split()) for text, _ in pages]
-    first = next(i for i, text in enumerate(texts) if ANNEX_HEAD in text)
-    last = next(i for i, text in enumerate(texts) if "评价等级:" in text and "合计" in text)
-    assert last > first, "the indicator table should continue over pages"
-    missing = [i + 1 for i in range(first, last + 1) if ANNEX_HEAD not in texts[i]]
-    assert not missing, f"pages {missing} continue the indicator table without its header"
+    _assert_header_on_every_page(pages, ANNEX_HEAD, "print view")
     assert len(pages) <= 10, f"{len(pages)} pages"
 
     staff.emulate_media(media="screen")
@@ -76,3 +72,15 @@ def test_assessment_annex_prints_on_a4_with_repeated_headers(staff, live_server)
     pages = _pdf_pages(staff, "assessment-workspace-print")
     print(f"workspace: {len(pages)} pages")
     _assert_a4_and_full(pages, "workspace")
+    _assert_header_on_every_page(pages, TREE_HEAD, "workspace")
+
+
+def _assert_header_on_every_page(pages, head: str, name: str) -> None:
+    """The indicator table runs from the page its header first shows on to the page of its
+    合计 row (评价等级), and every page in between shows the header again."""
+    texts = ["".join(text.split()) for text, _ in pages]
+    first = next(i for i, text in enumerate(texts) if head in text)
+    last = next(i for i, text in enumerate(texts) if i >= first and "评价等级" in text and "合计" in text)
+    assert last > first, f"{name}: the indicator table should continue over pages"
+    missing = [i + 1 for i in range(first, last + 1) if head not in texts[i]]
+    assert not missing, f"{name}: pages {missing} continue the indicator table without its header"

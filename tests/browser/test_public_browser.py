@@ -1,4 +1,5 @@
 """A citizen on a phone: open the survey, answer, submit; and the missing-answer path."""
+import pytest
 
 from .conftest import screenshot
 
@@ -46,6 +47,31 @@ def test_missing_answer_shows_message_and_keeps_the_rest(page, live_server):
     page.click("button.submit")
     page.wait_for_url(f"**/s/{survey['token']}/thanks")
     assert live_server.db_value("SELECT count(*) FROM responses") == 1
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_error_summary_takes_focus_and_links_to_the_question(browser, live_server, javascript):
+    survey = live_server.open_survey()
+    context = browser.new_context(java_script_enabled=javascript,
+                                  viewport={"width": 390, "height": 740})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/s/{survey['token']}")
+    _answer_all(page, survey, skip=3)
+    page.click("button.submit")
+    page.wait_for_selector(".error-summary")
+    focused = page.evaluate("document.activeElement.id")
+    missing = survey["questions"][3]
+    links = page.locator(".error-summary a")
+    texts = links.all_inner_texts()
+    link = page.locator(f".error-summary a[href='#question-{missing['id']}']")
+    link.click()
+    target = page.evaluate("document.querySelector(':target') && document.querySelector(':target').id")
+    in_view = page.locator(f"#question-{missing['id']}").evaluate(
+        "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
+    context.close()
+    assert focused == "errors"
+    assert texts == [f"第4题：{missing['text']}"]
+    assert target == f"question-{missing['id']}" and in_view
 
 
 def test_form_works_with_javascript_disabled_and_no_cookies(browser, live_server):

@@ -295,3 +295,21 @@ def test_core_modules_import_neither_flask_nor_sqlite():
         imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert not {module.split(".")[0] for module in imported} & {"flask", "sqlite_utils", "sqlite3"}
+
+
+@pytest.mark.parametrize("link, year, found", [
+    ({"source": "survey", "survey_title": "群众调查", "survey_year": 2026}, 2022, True),
+    ({"source": "survey", "survey_title": "群众调查", "survey_year": 2022}, 2022, False),
+    ({"source": "survey", "survey_title": "群众调查", "survey_year": None}, 2022, False),
+    ({"source": "budget"}, 2022, False),
+    (None, 2022, False),
+])
+def test_a_survey_of_another_year_is_a_finding_naming_both_years(link, year, found):
+    from survey.core.assessment.checks import linked_year
+    findings = linked_year("群众满意度", "7", link, year)
+    assert bool(findings) == found
+    if found:
+        (finding,) = findings
+        assert finding.code == "linked_year_differs" and finding.key == "7"
+        assert finding.message.startswith("关联问卷年度与评价年度不一致")
+        assert "2026 年度" in finding.message and "2022 年度" in finding.message

@@ -1,5 +1,7 @@
 """Follow-up cases in the core: the setting, which answers open a case, the state machine,
 the figures."""
+from fractions import Fraction
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,6 +25,7 @@ from survey.core.cases import (
     summarise_cases,
 )
 from survey.core.figures import SCALE_LABELS
+from survey.core.labels import percent
 
 
 def _questions():
@@ -188,10 +191,19 @@ def test_rates_follow_their_definitions():
                         callback_requested=3, called_back=2, rectified=4, close_days_total=10.25)
     rates = case_rates(counts)
     assert rates["followed_up"] == 6
-    assert rates["callback_rate"] == 0.666667
-    assert rates["rectification_rate"] == 0.666667
-    assert rates["on_time_rate"] == 0.5  # 3 on time of 4 closed + 2 overdue still open
+    assert rates["callback_rate"] == Fraction(2, 3)
+    assert rates["rectification_rate"] == Fraction(4, 6)
+    assert rates["on_time_rate"] == Fraction(1, 2)  # 3 on time of 4 closed + 2 overdue still open
     assert rates["mean_days_to_close"] == 2.6  # 2.5625 half up to one place
+
+
+def test_rates_stay_exact_and_are_rounded_once_when_shown():
+    # 246899/2000000 = 0.1234495: rounded once it is 12.34%; rounded to 6 places first
+    # (0.123450) and then shown, it would read 12.35%
+    rates = case_rates(CaseCounts(opened=2000000, callback_requested=2000000, called_back=246899))
+    assert rates["callback_rate"] == Fraction(246899, 2000000)
+    assert percent(rates["callback_rate"]) == "12.34%"
+    assert percent(case_rates(CaseCounts(callback_requested=3, called_back=2))["callback_rate"]) == "66.67%"
 
 
 def test_mean_days_round_half_up_not_bankers():

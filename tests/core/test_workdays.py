@@ -162,3 +162,19 @@ def test_due_date_beyond_the_calendars_last_year_is_provisional():
     reason = provisional_due(calendar, opened, due)
     assert reason and f"{last + 1} 年" in reason and "只按周末计算" in reason
     assert provisional_due(calendar, dt.date(last, 3, 1), dt.date(last, 3, 8)) is None
+
+
+def test_national_calendar_is_read_again_when_its_file_changes():
+    """`survey workdays --refresh` runs in another process: a running server must see it."""
+    import os
+    from importlib import resources
+    path = str(resources.files("survey.data").joinpath("workdays-cn.json"))
+    before = os.stat(path)
+    first = national_calendar()
+    assert national_calendar() is first  # read once while the file stays as it is
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
+    try:
+        assert national_calendar() is not first
+    finally:
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        national_calendar.cache_clear()

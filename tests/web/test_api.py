@@ -153,7 +153,8 @@ def test_filters_narrow_the_figures(app, client, spec, make_survey):
     assert _checked(client, spec, f"{base}?from=2000-01-01&to=2000-12-31", token)["returned"] == 0
 
 
-@pytest.mark.parametrize("query", ["source=fax", "from=2024-13-01", "to=yesterday"])
+@pytest.mark.parametrize("query", ["source=fax", "from=2024-13-01", "to=yesterday", "from=", "to=",
+                                   "source=", "from=20240101", "to=2024-W01-1"])
 def test_bad_filters_are_a_400_in_chinese(app, client, spec, make_survey, query):
     survey = make_survey()
     body = _checked(client, spec, f"/api/v1/surveys/{survey['id']}/summary?{query}",

@@ -2,6 +2,7 @@
 and who may see them."""
 import datetime as dt
 import json
+import re
 import secrets
 
 import pytest
@@ -371,9 +372,25 @@ def test_issued_batches_are_listed_with_total(app, client, auth, make_survey):
     html = client.get(path).get_data(as_text=True)
     assert "3 月窗口" in html
     assert "data-issued-total>100<" in html
-    assert "回收率 1.00%" in html
+    assert "回收率 <span data-return-rate>1.00%</span>" in html
     assert query(app, "SELECT sum(count) FROM issued_batches WHERE survey_id = ?",
                  [survey["id"]]) == [(100,)]
+
+
+def test_issued_total_counts_only_channels_with_an_issued_count(app, client, auth, make_survey):
+    from survey.store import builder as builder_store
+    survey = make_survey()
+    for channel in ("窗口 1", "窗口 1", "", "", ""):  # three answers through the open QR code
+        answer(app, survey["id"], channel=channel)
+    with app.app_context():
+        builder_store.record_issued(get_db(), survey_store.get_survey(get_db(), survey["id"]),
+                                    10, "", None, channel="窗口 1")
+    auth.login()
+    html = client.get(f"/staff/surveys/{survey['id']}/issued").get_data(as_text=True)
+    # 2 answers of the 10 handed out at 窗口 1: 20%, never all 5 answers over 10 (50%)
+    assert "已回收 5 份，其中已登记发放的渠道回收 2 份，回收率 <span data-return-rate>20.00%</span>" in html
+    basis = re.search(r"data-return-rate-basis>([^<]*)<", html).group(1)
+    assert "仅计已登记发放的渠道：窗口 1" in basis and "不计入回收率" in basis
 
 
 @pytest.mark.parametrize("count,message", [

@@ -1,5 +1,6 @@
 """A survey's follow-up settings page and the department's working-day overrides."""
 import datetime as dt
+import json
 
 import pytest
 
@@ -87,18 +88,57 @@ def test_workday_page_lists_the_national_arrangement(client, auth):
     assert "调休上班" in html or "尚未录入" in html
 
 
-def test_department_override_moves_later_due_dates(app, client, auth, make_survey):
+def test_department_override_moves_open_cases_due_dates_and_logs_it(app, client, auth,
+                                                                      make_survey):
     survey = make_survey()
     when = dt.datetime.fromisoformat("2024-09-30T10:00:00+08:00")
     store_response(app, survey, VERY, when=when, nonce="before")
+    store_response(app, survey, VERY, when=when, nonce="closed")
+    with app.app_context():  # a closed case keeps its due date: its on-time verdict was given
+        get_db().execute("UPDATE cases SET status = 'closed' WHERE id = 2")
     auth.login("alice")
     token = auth.csrf("/staff/cases/workdays")
     response = client.post("/staff/cases/workdays", data={
         "csrf_token": token, "day": "2024-10-12", "is_workday": "0", "note": "本局调休安排不同"})
     assert response.status_code == 303
+    assert "1 件未办结案件的到期日已重新计算" in client.get("/staff/cases/workdays").get_data(
+        as_text=True)
     store_response(app, survey, VERY, when=when, nonce="after")
-    assert rows(app, "SELECT due_day FROM cases ORDER BY id") == [("2024-10-12",), ("2024-10-14",)]
-    assert "本局调休安排不同" in client.get("/staff/cases/workdays").get_data(as_text=True)
+    assert rows(app, "SELECT due_day FROM cases ORDER BY id") == [
+        ("2024-10-14",), ("2024-10-12",), ("2024-10-14",)]
+    history = client.get("/staff/cases/1").get_data(as_text=True)
+    assert "到期日重新计算" in history
+    assert "到期日由 2024-10-12 改为 2024-10-14：本部门将 2024-10-12 安排为休息" in history
+    override_id = rows(app, "SELECT id FROM workday_overrides")[0][0]
+    client.post(f"/staff/cases/workdays/{override_id}/delete",
+                data={"csrf_token": auth.csrf("/staff/cases")})
+    assert rows(app, "SELECT due_day FROM cases ORDER BY id") == [
+        ("2024-10-12",), ("2024-10-12",), ("2024-10-12",)]
+    events = rows(app, "SELECT case_id, user_id IS NOT NULL FROM case_events "
+                       "WHERE action = 'due_changed' ORDER BY id")
+    assert events == [(1, 1), (1, 1), (3, 1)]
+
+
+def test_cli_refresh_recomputes_open_cases_due_dates(app, runner, make_survey, tmp_path,
+                                                     monkeypatch):
+    from importlib import resources
+
+    from survey.cli import cases as cli_cases
+    survey = make_survey()
+    store_response(app, survey, VERY, when=dt.datetime.fromisoformat("2024-09-30T10:00:00+08:00"))
+    with app.app_context():  # counted under an older calendar that lacked 国庆节
+        get_db().execute("UPDATE cases SET due_day = '2024-10-08'")
+    path = tmp_path / "workdays-cn.json"
+    packaged = resources.files("survey.data").joinpath("workdays-cn.json")
+    path.write_text(packaged.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(cli_cases, "_data_path", lambda: path)
+    result = runner.invoke(args=["workdays", "2024", "--refresh"])
+    national_calendar.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "1 件的到期日随之改变" in result.output
+    assert rows(app, "SELECT due_day FROM cases") == [("2024-10-12",)]
+    (detail,), = rows(app, "SELECT detail FROM case_events WHERE action = 'due_changed'")
+    assert json.loads(detail)["text"].startswith("到期日由 2024-10-08 改为 2024-10-12：国家节假日数据更新")
 
 
 def test_other_departments_are_not_affected_by_an_override(app, client, auth, make_survey):
@@ -167,8 +207,6 @@ def test_cli_says_when_a_year_is_missing(runner):
 
 
 def test_cli_refresh_keeps_years_entered_by_hand(runner, tmp_path, monkeypatch):
-    import json
-
     from survey.cli import cases as cli_cases
     data = {"description": "x", "source": "x", "years": {
         "2099": {"holidays": {"2099-10-01": "国庆节"}, "workdays": {}},

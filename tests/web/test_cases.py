@@ -501,6 +501,44 @@ def test_due_date_beyond_the_calendar_is_marked_provisional_in_the_list_and_json
     assert "只按周末计算" in listed[0]["due_date_note"]
 
 
+def test_provisional_due_date_on_the_case_page_and_in_the_exports(app, client, auth, make_survey):
+    import csv
+    import io
+
+    import openpyxl
+    survey = make_survey()
+    store_response(app, survey, VERY, when=dt.datetime.fromisoformat("2026-12-31T10:00:00+08:00"))
+    store_response(app, survey, VERY, nonce="n2",
+                   when=dt.datetime.fromisoformat("2024-03-08T10:00:00+08:00"))
+    auth.login("bob")  # a staff member, not an administrator
+    page = client.get("/staff/cases/1").get_data(as_text=True)
+    assert "data-provisional>暂定<" in page and "2027 年的节假日安排尚未录入" in page
+    assert "data-provisional" not in client.get("/staff/cases/2").get_data(as_text=True)
+    listing = client.get("/staff/cases", query_string={"status": "all"}).get_data(as_text=True)
+    assert "/staff/cases/export.csv?status=all" in listing
+    response = client.get("/staff/cases/export.csv", query_string={"status": "all"})
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    header, by_id = table[0], {row[0]: row for row in table[1:]}
+    column = header.index("到期日暂定")
+    assert by_id["1"][column] == "暂定" and "2027 年" in by_id["1"][header.index("到期日说明")]
+    assert by_id["2"][column] == "否" and by_id["2"][header.index("到期日说明")] == ""
+    book = openpyxl.load_workbook(io.BytesIO(client.get(
+        "/staff/cases/export.xlsx", query_string={"status": "all"}).get_data()))
+    cells = [[c.value for c in row] for row in book.worksheets[0].iter_rows()]
+    assert {(r[0], r[column]) for r in cells[1:]} == {(1, "暂定"), (2, "否")}
+
+
+def test_case_export_keeps_to_the_department_and_the_filter(app, client, auth, make_survey):
+    store_response(app, make_survey(department="其他部门"), VERY)
+    store_response(app, make_survey(), VERY, nonce="n2")
+    auth.login("bob")
+    body = client.get("/staff/cases/export.csv", query_string={"status": "all"}).get_data()
+    assert len(body.decode("utf-8-sig").strip().splitlines()) == 2  # header + its own case
+    body = client.get("/staff/cases/export.csv", query_string={"status": "closed"}).get_data()
+    assert len(body.decode("utf-8-sig").strip().splitlines()) == 1
+
+
 def test_due_date_inside_the_calendar_is_not_provisional(app, runner, make_survey):
     survey = make_survey()
     store_response(app, survey, VERY, when=dt.datetime.fromisoformat("2024-03-08T10:00:00+08:00"))

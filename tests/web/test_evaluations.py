@@ -13,6 +13,7 @@ from survey.core.transactions import Transaction
 from survey.store import accounts, api_tokens, builder
 from survey.store import surveys as survey_store
 from survey.store import windows as window_store
+from survey.store import dashboard as dashboard_store
 from survey.store.responses import Submission, record_response
 from survey.store.util import iso, utc_now
 from survey.web.db import get_db
@@ -258,15 +259,17 @@ def test_a_tablet_of_one_survey_cannot_store_in_another(app, client, window_surv
     assert count(app, "SELECT count(*) FROM responses") == 0
 
 
-def test_invitation_answers_are_not_refused_by_the_address_limit(app, client, window_survey):
-    app.config["SUBMIT_RATE_LIMIT"] = 0  # every plain submission from this address refused
+def test_invitation_answers_are_not_flagged_by_the_address_limit(app, client, window_survey):
+    app.config["SUBMIT_RATE_LIMIT"] = 0  # every plain submission from this address is flagged
     assert answer_page(client, f"/s/{window_survey['token']}",
-                       answers(window_survey, 0)).status_code == 429
+                       answers(window_survey, 0)).status_code == 303
     bearer = token(app)
     for n in range(3):
         url = invite(client, window_survey, bearer, reference=f"BJ{n}").get_json()["url"]
         assert answer_page(client, path_of(url), answers(window_survey, 0)).status_code == 303
     assert count(app, "SELECT count(*) FROM response_transactions") == 3
+    with app.app_context():
+        assert dashboard_store.busy_address_flags(get_db(), window_survey["id"])["flagged"] == 1
 
 
 def test_unknown_tokens_are_one_plain_404(client, window_survey):

@@ -81,6 +81,47 @@ def test_missing_answer_reshows_form_with_message_and_keeps_answers(app, client,
     assert count_responses(app, survey["id"]) == 0
 
 
+def _messages_of(html: str, question_id: int) -> list[str]:
+    fieldset = re.search(rf'<fieldset[^>]*id="question-{question_id}".*?</fieldset>', html, re.S)
+    assert fieldset, f"question {question_id} not on the page"
+    return re.findall(r'<p class="error"[^>]*>(.*?)</p>', fieldset.group(0), re.S)
+
+
+def test_each_wrong_question_has_one_short_message_and_a_summary_link(client, make_survey):
+    survey = make_survey()
+    data = {**full_answers(survey, 1), "ticket": ticket_of(open_form(client, survey))}
+    skipped, forged = survey["questions"][2], survey["questions"][4]
+    del data[f"q{skipped['id']}"]
+    data[f"q{forged['id']}"] = "abc"
+    text_q = next(q for q in survey["questions"] if q["kind"] == "text")
+    data[f"q{text_q['id']}"] = "长" * 1001
+    html = client.post(f"/s/{survey['token']}", data=data).get_data(as_text=True)
+    assert _messages_of(html, skipped["id"]) == ["请选择一项。"]
+    assert _messages_of(html, forged["id"]) == ["请从列出的选项中选择。"]
+    assert _messages_of(html, text_q["id"]) == ["请控制在 1000 字以内。"]
+    for q in survey["questions"]:
+        if q["id"] not in (skipped["id"], forged["id"], text_q["id"]):
+            assert _messages_of(html, q["id"]) == []
+    summary = re.search(r'<div class="error-summary"[^>]*>.*?</div>', html, re.S).group(0)
+    assert 'tabindex="-1"' in summary and "autofocus" in summary
+    assert "提交未成功，请检查以下 3 处：" in summary
+    numbers = {q["id"]: n for n, q in enumerate(survey["questions"], 1)}
+    links = re.findall(r'<a href="#question-(\d+)">第(\d+)题：([^<]*)</a>', summary)
+    assert [(int(i), int(n)) for i, n, _ in links] == sorted(
+        (q["id"], numbers[q["id"]]) for q in (skipped, forged, text_q))
+    assert "长" * 1001 in html  # what the citizen typed is kept
+
+
+def test_required_text_question_asks_to_be_filled(app, client, make_survey):
+    survey = make_survey()
+    text_q = next(q for q in survey["questions"] if q["kind"] == "text")
+    with app.app_context():
+        get_db().execute("UPDATE questions SET required = 1 WHERE id = ?", [text_q["id"]])
+    data = {**full_answers(survey), "ticket": ticket_of(open_form(client, survey))}
+    html = client.post(f"/s/{survey['token']}", data=data).get_data(as_text=True)
+    assert _messages_of(html, text_q["id"]) == ["请填写此题。"]
+
+
 @pytest.mark.parametrize("bad", ["999999", "abc", "", "-1"])
 def test_invalid_option_is_rejected(app, client, make_survey, bad):
     survey = make_survey()

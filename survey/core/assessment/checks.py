@@ -147,6 +147,19 @@ def linked_figure(indicator: Indicator) -> list[Finding]:
     )]
 
 
+def linked_year(name: str, key: str, link: dict | None, assessment_year) -> list[Finding]:
+    """A survey of another year linked to an assessment: its figure measures another year's
+    work (the demo links its 2026 survey to the 2022 report on purpose, to show this)."""
+    if not link or link.get("source") != "survey":
+        return []
+    survey_year = link.get("survey_year")
+    if survey_year in (None, "") or assessment_year in (None, "") or survey_year == assessment_year:
+        return []
+    return [Finding(name, "linked_year_differs",
+                    f"关联问卷年度与评价年度不一致：问卷“{link.get('survey_title', '')}”为 {survey_year} 年度，"
+                    f"本评价为 {assessment_year} 年度", key)]
+
+
 def child_weights(indicator: Indicator) -> list[Finding]:
     total = sum((child.weight for child in indicator.children), Decimal(0))
     if total == indicator.weight:

@@ -14,7 +14,7 @@ from ..exact import linked_value, round_half_up, to_pair
 from ..figures import exact_value
 from ..labels import percent
 from .budget import BUDGET_KEY, BudgetSummary, reported_totals
-from .checks import Finding
+from .checks import Finding, linked_year
 from .rules import rule_from_json
 from .tree import AssessmentResult, GradeBands, Indicator, LevelResult, evaluate, grade_bands_from_json
 from .values import RuleError, parse_actual, to_decimal
@@ -79,10 +79,10 @@ def _rate(value) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(RATE_PLACES, ROUND_HALF_UP)
 
 
-def survey_link(figures: dict, figure: str, at: str) -> dict:
+def survey_link(figures: dict, figure: str, at: str, survey_year: int | None = None) -> dict:
     """What an indicator keeps of a survey's figures: the exact value ("exact", a
     [numerator, denominator] pair, which scoring and every display use), the same rounded once
-    to 4 places ("value", for reading by eye) and its sample."""
+    to 4 places ("value", for reading by eye), its sample and the survey's year."""
     exact = exact_value(figures, figure)
     if figure == "satisfaction_index" and exact is not None:
         exact = exact / 100
@@ -91,7 +91,8 @@ def survey_link(figures: dict, figure: str, at: str) -> dict:
             "value": None if exact is None else float(round_half_up(exact, 4)),
             "exact": to_pair(exact),
             "ci95": figures.get(f"{figure}_ci95"), "at": at,
-            "definition": figures.get("definitions", {}).get(figure, "")}
+            "definition": figures.get("definitions", {}).get(figure, ""),
+            "survey_year": survey_year}
     link.update({key: figures.get(key) for key in _COUNTS})
     return link
 
@@ -203,7 +204,9 @@ def assemble_view(assessment: dict, rows: list[dict], summary: BudgetSummary, li
     bands = grade_bands_from_json(assessment["grade_bands"])
     result: AssessmentResult = evaluate(to_indicators(rows, links, overrides), bands)
     findings = (result.findings + budget_findings(rows, links, overrides)
-                + reported_totals(summary, assessment["budget"].get("reported", {})))
+                + reported_totals(summary, assessment["budget"].get("reported", {}))
+                + [f for row in rows
+                   for f in linked_year(row["name"], str(row["id"]), links.get(row["id"]), assessment["year"])])
     numbers = {row["id"]: row["number"] for row in rows}
     views = _finding_views(findings, numbers, explanations)
     views.sort(key=lambda v: _finding_order(v, rows))

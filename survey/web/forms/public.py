@@ -69,10 +69,26 @@ class TicketCSRF(CSRF):
             raise ValidationError("页面已过期，请刷新后重新填写提交。")
 
 
+NOT_OFFERED = "请从列出的选项中选择。"
+
+
 class _ChoiceRequired(InputRequired):
     def __call__(self, form, field):
         if not field.raw_data or not any(field.raw_data):
             raise StopValidation(self.message)
+
+
+class _OneChoiceField(RadioField):
+    """A single choice whose only message for a skipped question is the required one:
+    WTForms' own check would add "不是有效的选择" before it."""
+
+    def pre_validate(self, form):
+        if not self.raw_data or not any(self.raw_data):
+            return
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(NOT_OFFERED) from None
 
 
 def response_form_class(questions: list[dict]):
@@ -92,7 +108,7 @@ def response_form_class(questions: list[dict]):
     return ResponseForm
 
 
-_MISSING = {"text": "请填写此题", "multiple": "请至少选择一项"}
+_MISSING = {"text": "请填写此题。", "multiple": "请至少选择一项。"}
 
 
 def _posted(field, kind: str):
@@ -123,7 +139,7 @@ def _settle_conditions(form, questions: list[dict]) -> bool:
                 given[q["id"]] = answer
             # as InputRequired and _ChoiceRequired judge it: on what was posted
             if q.get("show_if") and q["required"] and not any(field.raw_data or ()):
-                field.errors = [_MISSING.get(q["kind"], "请选择一项")]
+                field.errors = [_MISSING.get(q["kind"], "请选择一项。")]
         ok = ok and not field.errors
     return ok
 
@@ -134,14 +150,14 @@ def _field(q: dict):
     required_here = q["required"] and not q.get("show_if")
     if q["kind"] == "text":
         return TextAreaField(q["text"], filters=[clean_text], validators=[
-            (InputRequired("请填写此题") if required_here else Optional()),
-            Length(max=TEXT_MAX, message=f"请控制在 {TEXT_MAX} 字以内")])
-    required = [_ChoiceRequired("请选择一项" if q["kind"] != "multiple" else "请至少选择一项")]
+            (InputRequired("请填写此题。") if required_here else Optional()),
+            Length(max=TEXT_MAX, message=f"请控制在 {TEXT_MAX} 字以内。")])
+    required = [_ChoiceRequired("请选择一项。" if q["kind"] != "multiple" else "请至少选择一项。")]
     validators = required if required_here else [Optional()]
     if q["kind"] == "multiple":
         return CheckboxesField(q["text"], choices=choices, validators=validators,
-                               validate_choice=True)
-    return RadioField(q["text"], choices=choices, validators=validators, validate_choice=True)
+                               validate_choice=True, invalid_message=NOT_OFFERED)
+    return _OneChoiceField(q["text"], choices=choices, validators=validators, validate_choice=True)
 
 
 def answers_from(form, questions: list[dict]) -> dict:

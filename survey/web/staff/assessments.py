@@ -15,6 +15,7 @@ from ...core.labels import china_time, percent
 from ...io.report_workbook import annex_rows, shown_actual, target_shown, workbook_bytes
 from ...store import StoreError
 from ...store import assessments as store
+from ...store.assessment_seed import is_seed_report
 from ...store.assessment_view import build_view, snapshot
 from ..auth import admin_required, department_id, login_required
 from ..db import get_db
@@ -112,9 +113,19 @@ def workspace(assessment: dict, status: int = 200, **forms):
     budget = forms.pop("budget_form", None) or _budget_form(view)
     return render_template(
         "staff/assessment.html", view=view, a=assessment, settings_form=settings,
+        seed_note=_seed_note(view, assessment),
         budget_form=budget, actual_form=ActualForm(formdata=None), explain_form=ExplainForm(formdata=None),
         add_form=forms.pop("add_form", None) or AddIndicatorForm(formdata=None),
         actual_error=forms.pop("actual_error", None), **forms), status
+
+
+def _seed_note(view, assessment: dict) -> dict | None:
+    """For the demo's seed report: how many findings are the report's own contradictions and
+    how many come from the survey the demo links to it (a 2026 survey, a 2022 report)."""
+    if not is_seed_report(assessment):
+        return None
+    linked = sum(1 for f in view.findings if f.finding.code.startswith("linked_"))
+    return {"report": len(view.findings) - linked, "linked": linked}
 
 
 def _budget_form(view) -> BudgetForm:

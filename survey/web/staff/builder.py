@@ -11,7 +11,7 @@ from ...core.settings import SurveySettings
 from ...store import StoreError
 from ...store import builder as store
 from ...store import surveys as survey_store
-from ...store.tallies import ISSUED_RULE, issued_count
+from ...store.tallies import ISSUED_RULE, issued_count, survey_figures
 from ..auth import department_id, login_required
 from ..db import get_db
 from ..forms.builder import (
@@ -230,9 +230,14 @@ def issued(survey_id):
         return redirect(url_for("staff.issued", survey_id=survey_id), 303)
     returned, _ = store.response_counts(db, survey_id)
     status = 422 if form.is_submitted() else 200
+    # 回收率 from the figures: only channels with an issued count against what was issued
+    figures = survey_figures(db, survey)
     return render_survey_page("staff/survey_issued.html", survey, "issued", form=form,
                               batches=store.issued_batches(db, survey_id),
                               total=issued_count(db, survey_id), returned=returned,
+                              return_rate=percent(figures["exact"]["return_rate"]),
+                              coverage=figures["channels"],
+                              return_rate_text=figures["definitions"]["return_rate"],
                               issued_rule=ISSUED_RULE), status
 
 

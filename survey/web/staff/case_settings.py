@@ -82,12 +82,13 @@ def case_workdays():
         return render_error(403, ADMIN_ONLY)
     if form.validate_on_submit():
         try:
-            workday_store.set_override(get_db(), department_id(), form.day.data,
-                                       form.is_workday.data == "1", form.note.data, g.user["id"])
+            moved = workday_store.set_override(get_db(), department_id(), form.day.data,
+                                               form.is_workday.data == "1", form.note.data,
+                                               g.user["id"])
         except StoreError as error:
             form.note.errors = [*form.note.errors, str(error)]
         else:
-            flash(f"已设置 {form.day.data.isoformat()} 的工作日安排，对此后立案的案件生效。")
+            flash(f"已设置 {form.day.data.isoformat()} 的工作日安排。{_moved_text(moved)}")
             return redirect(url_for("staff.case_workdays"), 303)
     year = dt.date.fromisoformat(today()).year
     national = national_calendar()
@@ -100,7 +101,14 @@ def case_workdays():
 @bp.post("/cases/workdays/<int:override_id>/delete")
 @admin_required
 def case_workday_delete(override_id):
-    if not workday_store.delete_override(get_db(), department_id(), override_id, g.user["id"]):
+    moved = workday_store.delete_override(get_db(), department_id(), override_id, g.user["id"])
+    if moved is None:
         return render_error(404)
-    flash("已删除该工作日安排。")
+    flash(f"已删除该工作日安排。{_moved_text(moved)}")
     return redirect(url_for("staff.case_workdays"), 303)
+
+
+def _moved_text(moved: int) -> str:
+    if not moved:
+        return "未办结案件的到期日不受影响。"
+    return f"{moved} 件未办结案件的到期日已重新计算（见各案件的办理记录）。"

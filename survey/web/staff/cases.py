@@ -1,8 +1,9 @@
 """Staff pages for follow-up cases (差评回访整改): the department's list and figures, one case
 with its history and the steps to take, a survey's case settings, working-day overrides."""
 import datetime as dt
+import io
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
 from ...core.cases import ACTIONS, APPEAL_KINDS, EVENT_NAMES, STATUSES, CasePermissionError, available_actions
@@ -10,6 +11,8 @@ from ...core.errors import DomainError
 from ...core.labels import percent
 from ...core.screening import REASON_TEXT
 from ...core.workdays import describe_day, uncovered_years
+from ...io.case_export import case_table
+from ...io.exports import write_export
 from ...store import StoreError, accounts
 from ...store import case_reports as reports
 from ...store import cases as case_store
@@ -18,9 +21,12 @@ from ...store.util import audit
 from ...store.workdays import department_calendar
 from ..auth import department_id, login_required
 from ..db import get_db
+from ..downloads import content_disposition
 from ..errors import render_error
 from ..forms.cases import STEP_FORMS
 from .base import bp
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _scoped_case(case_id: int) -> dict:
@@ -61,7 +67,22 @@ def cases():
         "staff/cases.html", cases=rows, total=total, page=page, flt=flt, surveys=surveys,
         channels=reports.department_channels(db, department_id()), figures=figures,
         statuses=STATUSES, page_size=reports.PAGE_SIZE, today=reports.today(),
-        format_percent=percent)
+        format_percent=percent, export_args={k: v for k, v in request.args.items()
+                                             if k in ("status", "channel", "survey")})
+
+
+@bp.get("/cases/export.<any(csv, xlsx):ext>")
+@login_required
+def cases_export(ext):
+    """The cases the list's filter selects (no call-back numbers: those stay on the case page)."""
+    out = io.BytesIO()
+    write_export([case_table(reports.filtered_cases(get_db(), department_id(), _filter()))],
+                 ext, out)
+    kind = XLSX if ext == "xlsx" else "text/csv; charset=utf-8"
+    response = Response(out.getvalue(), content_type=kind)
+    response.headers["Content-Disposition"] = content_disposition(
+        f"差评案件-{reports.today()}.{ext}", f"cases-{reports.today()}.{ext}")
+    return response
 
 
 def _may_see_contact(case: dict) -> bool:

@@ -82,6 +82,7 @@ def dashboard(survey_id):
         problem=problem, warning=precision_warning(figures) if figures else None,
         tables=board.question_tables(figures) if figures else None, pct=percent,
         suggestions=board.suggestions(db, survey_id, flt, form.search(), _page_arg(), PER_PAGE),
+        busy=board.busy_address_flags(db, survey_id),
         chart_args={**form.args(),
                     "v": version.key(charts.style_version(), with_views=False)[:12]},
         live_version=_live_version(version), refresh=survey["status"] == "open",
