@@ -181,7 +181,7 @@ def test_database_before_autoincrement_is_upgraded_and_keeps_rows_links_and_inde
     schema.migrations.apply(old, stop_before="m181_ids_never_reused")
     # Today's store code reads sqlite_sequence, which an older release's database lacks.
     old.execute("CREATE TABLE sequence_probe (id INTEGER PRIMARY KEY AUTOINCREMENT)")
-    survey, questions = _survey(old)
+    survey, questions = _survey(old, "blank")  # a questionnaire that schema could hold
     _dissatisfied(old, survey, questions, "first")
     response_id, case_id = _dissatisfied(old, survey, questions, "second")
     accounts.create_user(old, "carol", "long-password", survey["department_id"])
@@ -217,7 +217,7 @@ def test_database_before_autoincrement_is_upgraded_and_keeps_rows_links_and_inde
 def test_the_table_rebuild_refuses_to_run_where_dropping_would_cascade(tmp_path):
     db = store.connect(tmp_path / "s.db")  # foreign keys on, unlike store.initialise
     schema.migrations.apply(db, stop_before="m181_ids_never_reused")
-    survey, _ = _survey(db)
+    survey, _ = _survey(db, "blank")  # a questionnaire that schema could hold
     with pytest.raises(RuntimeError, match="foreign keys off"):
         schema.migrations.apply(db)
     assert db.execute("SELECT count(*) FROM questions WHERE survey_id = ?",

@@ -81,7 +81,7 @@ def test_dissatisfied_answer_without_reason_is_refused_keeping_the_rest(app, cli
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "请至少选择一项" in fieldset(html, reasons)
-    assert "有 1 道题需要补充或修改" in html
+    assert "请检查以下 1 处" in html and "第9题：您不满意的原因是？" in html
     headline = survey["questions"][7]
     assert f'value="{headline["options"][3]["id"]}" checked' in fieldset(html, headline)
     assert "窗口太少" in html
