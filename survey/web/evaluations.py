@@ -21,7 +21,7 @@ from .forms.cases import callback_after_insert, with_callback_block
 from .forms.public import answers_from, new_ticket, plain_answers, read_ticket
 # The public form's cached pieces, keyed on the questionnaire revision: one questionnaire,
 # one form, whichever door the citizen came through.
-from .public import _form_class, _fresh_html, _hints
+from .public import cached_form_class, fresh_form_html, question_hints
 
 bp = Blueprint("evaluations", __name__)
 TOKEN_MAX = 64
@@ -45,10 +45,10 @@ def _closed(survey: dict, **page):
 
 
 def _form_page(survey: dict, questions: list[dict], ticket: str, action: str, **page):
-    fresh_html, offers_callback = _fresh_html(get_db(), survey, questions)
+    fresh_html, offers_callback = fresh_form_html(get_db(), survey, questions)
     return render_template("public/form.html", survey=survey, questions=questions,
                            ticket=ticket, fresh_html=fresh_html, offers_callback=offers_callback,
-                           action=action, hints=_hints(get_db(), survey, questions), **page)
+                           action=action, hints=question_hints(get_db(), survey, questions), **page)
 
 
 def _posted(survey: dict, questions: list[dict], action: str, **page):
@@ -61,13 +61,13 @@ def _posted(survey: dict, questions: list[dict], action: str, **page):
         answers = plain_answers(questions, request.form)
         if answers is not None:
             return ticket, answers, None
-    form_ = with_callback_block(_form_class(db, survey, questions), survey)(meta={
+    form_ = with_callback_block(cached_form_class(db, survey, questions), survey)(meta={
         "csrf_context": (posted_ticket if ticket else new_ticket(KIOSK_SOURCE, "", survey["id"]),
                          survey["id"])})
     if not form_.validate():
         return None, None, (render_template(
             "public/form.html", survey=survey, questions=questions, form=form_,
-            has_errors=True, action=action, hints=_hints(db, survey, questions), **page), 422)
+            has_errors=True, action=action, hints=question_hints(db, survey, questions), **page), 422)
     return ticket, answers_from(form_, questions), callback_after_insert(form_)
 
 

@@ -60,7 +60,7 @@ def form(token):
     source = "qr" if request.args.get("via") == "qr" else "web"
     db = get_db()
     questions = survey_store.public_questionnaire(db, survey)
-    fresh_html, offers_callback = _fresh_html(db, survey, questions)
+    fresh_html, offers_callback = fresh_form_html(db, survey, questions)
     ticket = new_ticket(source, channel, survey["id"])
     if not large_type.switched():
         record_form_view(db, survey["id"], channel)
@@ -69,7 +69,7 @@ def form(token):
         return render_template(
             "public/form.html", survey=survey, questions=questions, ticket=ticket_text,
             fresh_html=fresh_html, offers_callback=offers_callback, action=_action(survey),
-            hints=_hints(db, survey, questions))
+            hints=question_hints(db, survey, questions))
 
     if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
         page = render(ticket)  # a staff member: the page may carry their flashes and top bar
@@ -102,13 +102,13 @@ def submit(token):
         answers = plain_answers(questions, request.form)
     after_insert = None
     if answers is None:
-        form_ = with_callback_block(_form_class(db, survey, questions), survey)(meta={
+        form_ = with_callback_block(cached_form_class(db, survey, questions), survey)(meta={
             "csrf_context": (posted_ticket if ticket else new_ticket("web", "", survey["id"]),
                              survey["id"])})
         if not form_.validate():
             return render_template("public/form.html", survey=survey, questions=questions,
                                    form=form_, has_errors=True, action=_action(survey),
-                                   hints=_hints(db, survey, questions)), 422
+                                   hints=question_hints(db, survey, questions)), 422
         answers, after_insert = answers_from(form_, questions), callback_after_insert(form_)
     # A busy address is never refused (a service hall shares one Wi-Fi address): its answers
     # beyond the limit are stored and screened out for review. A script is held back by the
@@ -137,12 +137,12 @@ def thanks(token):
     return render_template("public/thanks.html", survey=survey)
 
 
-def _hints(db, survey: dict, questions: list[dict]) -> dict[int, str]:
+def question_hints(db, survey: dict, questions: list[dict]) -> dict[int, str]:
     """Conditional questions' conditions in words (core.conditions.hints), cached."""
     return survey_store.cached(db, survey, "hints", lambda: condition_hints(questions))
 
 
-def _form_class(db, survey: dict, questions: list[dict]):
+def cached_form_class(db, survey: dict, questions: list[dict]):
     """The questionnaire's form class, built once per questionnaire revision."""
     name = "form_class" if questions else "ticket_form_class"
     return survey_store.cached(db, survey, name, lambda: response_form_class(questions))
@@ -164,7 +164,7 @@ def _large_query() -> str:
     return "?large=1" if large_type.active() else ""
 
 
-def _fresh_html(db, survey: dict, questions: list[dict]) -> tuple[Markup, bool]:
+def fresh_form_html(db, survey: dict, questions: list[dict]) -> tuple[Markup, bool]:
     """The questions and the call-back block of a fresh form (nothing chosen, no errors), and
     whether the block is offered; rendered once per questionnaire revision, survey settings,
     department name and retention period, then cached."""
@@ -173,10 +173,10 @@ def _fresh_html(db, survey: dict, questions: list[dict]) -> tuple[Markup, bool]:
             survey["department_name"], retention)
 
     def build():
-        form_class = with_callback_block(_form_class(db, survey, questions), survey)
+        form_class = with_callback_block(cached_form_class(db, survey, questions), survey)
         fresh = form_class(formdata=None, meta={"csrf": False})
         html = render_template("public/_fresh.html", form=fresh, questions=questions,
-                               hints=_hints(db, survey, questions))
+                               hints=question_hints(db, survey, questions))
         return Markup(html), hasattr(fresh, "callback_phone")  # nosec B704 - our own autoescaped template's output
     return survey_store.cached(db, survey, name, build)
 

@@ -21,20 +21,15 @@ from survey.web.db import get_db
 from ..conftest import Auth, csrf_token_from
 from .test_api import schema_errors
 
-REASONS = ["等候时间长", "工作人员态度不好", "材料反复提交", "其他"]
-
-
 def window_questionnaire() -> dict:
-    """Two scale questions (the second the headline), a plain multiple-choice 'what went
-    wrong' question (the template's conditional one replaces it after merging), no minimum
-    answering time (the tests answer at once)."""
+    """The template's first question, its headline and the 好差评 rule's conditional 'what
+    went wrong' question right after it; no minimum answering time (the tests answer at once)."""
     template = load_survey_template("satisfaction-5")
-    scale = [q for q in template["questions"] if q["kind"] == "scale"]
-    reasons = {"kind": "multiple", "text": "不满意的主要原因（可多选）", "required": False,
-               "options": [{"label": r, "value": None, "satisfied": False} for r in REASONS]}
+    first, headline, reasons = (template["questions"][i] for i in (0, 7, 8))
+    reasons = {**reasons, "show_if": {**reasons["show_if"], "question": 2}}
     settings = {**template["settings"], "headline_position": 2,
                 "screening": {"min_seconds": None}}
-    return {**template, "settings": settings, "questions": [scale[0], scale[-1], reasons]}
+    return {**template, "settings": settings, "questions": [first, headline, reasons]}
 
 
 @pytest.fixture
@@ -59,7 +54,7 @@ def answers(survey: dict, level: int, reasons=()) -> dict:
         if q["kind"] == "scale":
             data[f"q{q['id']}"] = str(q["options"][level]["id"])
         elif reasons:
-            data[f"q{q['id']}"] = [str(q["options"][REASONS.index(r)]["id"]) for r in reasons]
+            data[f"q{q['id']}"] = [str(o["id"]) for o in q["options"] if o["label"] in reasons]
     return data
 
 
@@ -294,8 +289,8 @@ def test_a_tablet_answers_for_its_window_again_and_again(app, client, window_sur
     page = client.get(kiosk).get_data(as_text=True)
     assert 'class="large"' in page and "kiosk.js" in page and "窗口 3" in page
     assert 'data-idle-seconds="90"' in page and "大字版" not in page
-    for level in (0, 1, 3):
-        response = answer_page(client, kiosk, answers(window_survey, level))
+    for level, reasons in ((0, ()), (1, ()), (3, ("等候时间长",))):
+        response = answer_page(client, kiosk, answers(window_survey, level, reasons))
         assert response.status_code == 303 and response.headers["Location"] == f"{kiosk}/thanks"
     thanks = client.get(f"{kiosk}/thanks").get_data(as_text=True)
     assert f'<meta http-equiv="refresh" content="5;url={kiosk}">' in thanks
