@@ -4,7 +4,9 @@ target and sideways-scroll measurements."""
 import re
 
 from survey.core.questionnaire import load_survey_template
-from survey.store import accounts, builder
+from survey.core.transactions import Transaction
+from survey.store import accounts, archive, builder
+from survey.store import windows as window_store
 from survey.store import surveys as survey_store
 from survey.web.db import get_db
 
@@ -117,7 +119,7 @@ def build_tour(live_server) -> dict:
     with live_server.app.app_context():
         db = get_db()
         dept = accounts.department_by_name(db, DEPARTMENT)["id"]
-        accounts.create_user(db, "bob", PASSWORD, dept, "staff")
+        bob = accounts.create_user(db, "bob", PASSWORD, dept, "staff")
         builder.record_issued(db, survey_store.get_survey(db, survey["id"]), 200, "第一批（服务大厅）", None)
     client = live_server.app.test_client()
     channels = ["窗口 1", "窗口 2", "窗口 3", "自助服务区", ""]
@@ -133,9 +135,19 @@ def build_tour(live_server) -> dict:
         response_id = db.execute("SELECT max(id) FROM responses").fetchone()[0]
         case_id = db.execute("SELECT id FROM cases").fetchone()[0]
         question_id = survey["questions"][0]["id"]
+        # 一事一评: a window tablet and one transaction's invitation
+        kiosk = window_store.register_kiosk(db, survey, "窗口 3", None)["token"]
+        invitation, _ = window_store.invite(db, survey["id"], Transaction("PQ2026120101", "窗口 3"), 7)
+        # an archived survey with answers: only an admin may remove it for good
+        archived = live_server.open_survey(title="2024 年度满意度调查")
+    _submit(client, archived, level=0, text=None, channel="")
+    with live_server.app.app_context():
+        db = get_db()
+        archive.archive_survey(db, survey_store.get_survey(db, archived["id"]), None)
     return {"survey": survey, "closed": closed, "assessment_id": assessment_id,
             "indicator_id": indicator_id, "response_id": response_id, "case_id": case_id,
-            "question_id": question_id}
+            "question_id": question_id, "bob": bob, "kiosk": kiosk,
+            "invitation": invitation["token"], "archived": archived["id"]}
 
 
 def staff_pages(t: dict) -> list[tuple[str, str, str]]:
@@ -172,8 +184,12 @@ def staff_pages(t: dict) -> list[tuple[str, str, str]]:
         ("staff-assessment-history", f"/staff/assessments/{a}/history", "bob"),
         ("staff-assessment-finalise", f"/staff/assessments/{a}/finalise", "bob"),
         ("staff-assessment-print", f"/staff/assessments/{a}/print", "bob"),
+        ("staff-windows", f"/staff/surveys/{s}/windows", "bob"),
+        ("staff-password", "/staff/password", "bob"),
         ("staff-api-tokens", "/staff/api-tokens", "alice"),
         ("staff-users", "/staff/users", "alice"),
+        ("staff-user", f"/staff/users/{t['bob']}", "alice"),
+        ("staff-survey-remove", f"/staff/surveys/{t['archived']}/remove", "alice"),
     ]
 
 ARTIFACTS_REPORT = "a11y-{kind}.json"

@@ -72,7 +72,9 @@ def test_every_page_is_accessible(browser, live_server, kind):
     try:
         for name, path in [("public-index", "/"), ("public-form", f"/s/{token}?via=qr"),
                            ("public-form-large", f"/s/{token}?via=qr&large=1"),
-                           ("public-closed", f"/s/{closed}"), ("staff-login", "/staff/login")]:
+                           ("public-closed", f"/s/{closed}"), ("staff-login", "/staff/login"),
+                           ("public-kiosk", f"/k/{tour['kiosk']}"),
+                           ("public-invitation", f"/t/{tour['invitation']}")]:
             page.goto(live_server.url + path)
             _check(page, name, kind, findings, taps=True)
         page.goto(f"{live_server.url}/s/{token}?via=qr")
