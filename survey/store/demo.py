@@ -67,7 +67,7 @@ def _answer(db, survey: dict, count: int, rng: random.Random) -> None:
     now = utc_now()
     # Conditional questions draw from their own generator: the answers to every other
     # question stay what they were before the template had any.
-    reasons = random.Random(f"reasons-{survey['id']}")
+    reasons = random.Random(f"reasons-{survey['id']}")  # nosec B311 - demo data, not a secret
     for i in range(count):
         when = now - dt.timedelta(days=rng.randint(0, 20), minutes=rng.randint(0, 600))
         mood = rng.choices(range(5), LEVEL_WEIGHTS)[0]
