@@ -107,6 +107,46 @@ def loads_by_name(source: str) -> list[str]:
     return calls
 
 
+WALK_NAME = r"`((?:core|store|io|web|cli)\.[\w.]+)(?:\([^`]*\)[\w.]*)?`"
+
+
+def walk_section(text: str) -> str:
+    return text.split("## One walk", 1)[1].split("\n## ", 1)[0]
+
+
+def walk_names(walk: str) -> list[str]:
+    return re.findall(WALK_NAME, walk)
+
+
+def walk_calls(walk: str) -> list[tuple[str, str]]:
+    """Each `A` → `B` in the walk: A is said to call B."""
+    flat = re.sub(r"\s+", " ", walk)
+    return re.findall(WALK_NAME + r" → (?=" + WALK_NAME + ")", flat)
+
+
+def resolve(dotted: str):
+    import importlib
+    parts = f"survey.{dotted}".split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            found = getattr(found, attr)
+        return found
+    raise ImportError(dotted)
+
+
+def calls_by_name(caller, callee_name: str) -> bool:
+    import inspect
+    tree = ast.parse(inspect.getsource(caller).lstrip() if not inspect.ismodule(caller)
+                     else inspect.getsource(caller))
+    return any(isinstance(n, (ast.Name, ast.Attribute))
+               and (getattr(n, "id", None) or getattr(n, "attr", None)) == callee_name
+               for n in ast.walk(tree))
+
+
 # --- the rules, on the real package --------------------------------------------------------------
 
 def test_no_import_circles():
@@ -149,6 +189,18 @@ def test_every_staff_page_module_is_in_the_one_list():
     assert {m.__name__.rpartition(".")[2] for m in staff.PAGES} == pages
 
 
+def test_the_architecture_walk_names_real_functions_in_call_order():
+    walk = walk_section((PACKAGE.parent / "ARCHITECTURE.md").read_text(encoding="utf-8"))
+    names = walk_names(walk)
+    assert len(names) >= 20
+    for dotted in names:
+        assert callable(resolve(dotted)) or resolve(dotted), dotted
+    pairs = walk_calls(walk)
+    assert len(pairs) >= 7
+    for caller, callee in pairs:
+        assert calls_by_name(resolve(caller), callee.rpartition(".")[2]), f"{caller} → {callee}"
+
+
 # --- and each rule fails on a bad example ----------------------------------------------------------
 
 @pytest.mark.parametrize(("graph", "expected"), [
@@ -177,3 +229,11 @@ def test_import_rules_on_bad_examples():
                           "survey.core") == {"flask", "survey.store.util"}
     assert loads_by_name('import importlib\nm = importlib.import_module("survey.charts")')
     assert not loads_by_name("from importlib import resources\nresources.files('survey.data')")
+
+
+def test_walk_checks_fail_on_bad_examples():
+    walk = "`core.stats.wilson_interval` → `core.figures.compute_figures`, `core.nothing_here`"
+    caller, callee = walk_calls(walk)[0]
+    assert not calls_by_name(resolve(caller), callee.rpartition(".")[2])
+    with pytest.raises((ImportError, AttributeError)):
+        resolve(walk_names(walk)[-1])

@@ -6,8 +6,6 @@ formula injection; numbers stay numbers.
 """
 import codecs
 import csv
-import datetime as dt
-import functools
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -17,7 +15,6 @@ from fractions import Fraction
 from ..core import labels
 from ..core.conditions import applies
 from ..core.errors import DomainError
-from ..core.labels import CHINA_TZ
 from ..core.screening import REASON_TEXT, Verdict
 from ..store.evidence import response_count, response_cursor
 from ..store.tallies import survey_figures
@@ -35,22 +32,6 @@ Progress = Callable[[int], None] | None
 
 class ExportError(DomainError):
     """An export that cannot be produced as asked (unknown format or encoding)."""
-
-
-def china_time(received_at: str) -> str:
-    # Stored times are UTC ("...+00:00", see store.util.iso): the hour is converted once and
-    # the minutes and seconds copied (a million rows, a few thousand distinct hours).
-    if len(received_at) >= 19 and received_at.endswith("+00:00"):
-        return _china_hour(received_at[:13]) + received_at[13:19]
-    return dt.datetime.fromisoformat(received_at).astimezone(CHINA_TZ).strftime(
-        "%Y-%m-%d %H:%M:%S")
-
-
-@functools.lru_cache(maxsize=65536)
-def _china_hour(utc_hour: str) -> str:
-    """'2025-01-01T17' (UTC) -> '2025-01-02 01' (Beijing)."""
-    moment = dt.datetime.fromisoformat(utc_hour + ":00:00+00:00").astimezone(CHINA_TZ)
-    return moment.strftime("%Y-%m-%d %H")
 
 
 def validity_text(valid: bool, reasons_json: str, manual: bool, manual_reason) -> str:
@@ -87,7 +68,7 @@ class RawLayout:
         rid, received_at, source, channel, duration, valid, reasons, manual, manual_reason, \
             answers = row
         # Blank cells are None: CSV writes them empty and XLSX leaves them out entirely.
-        cells = [rid, china_time(received_at), labels.source_name(source), channel or None,
+        cells = [rid, labels.china_time(received_at, seconds=True), labels.source_name(source), channel or None,
                  cell_number(duration), "有效" if valid else "无效",
                  validity_text(valid, reasons, manual, manual_reason) or None]
         given = _group_answers(answers)

@@ -249,7 +249,7 @@ def _sample_phrase(figure: dict | None) -> str:
     if not figure or figure.get("n") in (None, 0):
         return ""
     rate = _linked_exact(figure)
-    shown = "" if rate is None else f"（{_percent(rate)}）"
+    shown = "" if rate is None else f"（{percent(rate)}）"
     satisfied = figure.get("satisfied")
     if satisfied is not None:
         return f"：调查 {figure['n']} 人，{satisfied} 人满意{shown}，未写明该结果对应多少分"
@@ -263,10 +263,6 @@ def _linked_exact(figure: dict):
         return None if figure.get("value") is None else to_decimal(figure["value"], "关联问卷数值")
     except (RuleError, TypeError, ValueError, ZeroDivisionError):
         return None
-
-
-def _percent(rate, places: int = 2) -> str:
-    return f"{round_half_up(rate, places + 2).scaleb(2)}%"
 
 
 def _rule_target(rule) -> float | None:
@@ -301,7 +297,7 @@ def linked_precision(indicator: Indicator) -> list[Finding]:
                  f"{sample_size_needed(target, PRECISION_TARGET)} 份")
     return [_finding(
         indicator, "linked_sample_too_small",
-        f"关联问卷样本仅 {n} 份：{_percent(rate)} 的 95% 置信区间为 {_percent(low, 1)}–{_percent(high, 1)}，"
-        f"误差超过 ±{fmt_number(Decimal(str(PRECISION_TARGET)) * 100)} 个百分点，无法区分 {_percent(low, 1)} 与 "
-        f"{_percent(high, 1)}；达到 ±5% 精度（95% 置信水平）{need}",
+        f"关联问卷样本仅 {n} 份：{percent(rate)} 的 95% 置信区间为 {percent(low, 1)}–{percent(high, 1)}，"
+        f"误差超过 ±{fmt_number(Decimal(str(PRECISION_TARGET)) * 100)} 个百分点，无法区分 {percent(low, 1)} 与 "
+        f"{percent(high, 1)}；达到 ±5% 精度（95% 置信水平）{need}",
     )]

@@ -20,9 +20,7 @@ def _navigation():
             "settings_of": SurveySettings.of}
 
 
-@bp.app_template_filter("china_time")
-def _china_time(stored: str | None) -> str:
-    return labels.china_time(stored)
+bp.add_app_template_filter(labels.china_time, "china_time")
 
 
 @bp.app_template_filter("source_name")
