@@ -138,7 +138,46 @@ def run_submit(args) -> dict:
         figures = submit_figures(bare, flow, stored, _common.integrity(db), workers,
                                  args.connections)
         figures["processes"] = args.processes
-        return figures
+    if args.reference:
+        figures |= run_reference(args, workers)
+    return figures
+
+
+class MinimalServer(_common.Server):
+    """bench/minimal_app.py under waitress: the reference for the same wrk path."""
+
+    def start(self) -> "MinimalServer":
+        self.port = self.port or _common.free_port()
+        self.log_path = self.instance / "minimal.log"
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(BENCH_DIR / "minimal_app.py"), "--port", str(self.port),
+                 "--threads", str(self.workers), "--database", str(self.instance / "minimal.db")],
+                stdout=log, stderr=log, start_new_session=True)
+        self._wait_ready()
+        return self
+
+
+def run_reference(args, workers: int) -> dict:
+    """The same wrk phases against the least a Flask app can do (bench/minimal_app.py)."""
+    body = "&".join(f"q{n}={n % 5 + 1}" for n in range(1, 13))
+    with tempfile.TemporaryDirectory(prefix="survey-bench-minimal-") as tmp:
+        server = MinimalServer(Path(tmp), workers=workers).start()
+        try:
+            wrk(server.url, 1, args.connections, args.threads, "bare", BARE_PATH)  # warm-up
+            pid = server.proc.pid
+            bare = timed_wrk(pid, server.url, args.seconds, args.connections, args.threads,
+                             "bare", BARE_PATH)
+            flow = timed_wrk(pid, server.url, args.seconds, args.connections, args.threads,
+                             "minimal", body)
+        finally:
+            server.stop()
+    rps = flow["acknowledged"] / flow["duration_s"]
+    bare_rps = bare["acknowledged"] / bare["duration_s"]
+    return {"reference_rps": round(rps, 1), "reference_bare_rps": round(bare_rps, 1),
+            "reference_ratio": round(rps / bare_rps, 4), "reference_p99_ms": flow["p99_ms"],
+            "reference_bare_p99_ms": bare["p99_ms"]} | {
+        f"reference_{k}": v for k, v in _cpu_ratio(bare, flow).items()}
 
 
 def print_submit(figures: dict) -> None:
@@ -184,6 +223,8 @@ def main(argv=None) -> int:
                         help="server threads (default: survey serve's own default)")
     submit.add_argument("--processes", type=int, default=1,
                         help="server processes (survey serve --processes, Linux)")
+    submit.add_argument("--reference", action="store_true",
+                        help="also run bench/minimal_app.py the same way (reference_* figures)")
     for name, script in SCRIPTS.items():
         sub.add_parser(name, help=f"run bench/{script} with the arguments that follow")
     args = parser.parse_args(argv)

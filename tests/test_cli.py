@@ -214,3 +214,25 @@ def test_new_survey_from_an_unreadable_file_says_why(runner, tmp_path, content, 
     result = runner.invoke(args=["new-survey", "--department", "部门", "--title", "标题",
                                  "--from", str(path)])
     assert result.exit_code == 2 and message in result.output
+
+
+def test_served_queue_does_not_log_each_waiting_request(caplog):
+    """waitress logs "Task queue depth" from its I/O thread, under its queue lock, for every
+    request that finds the threads busy; `survey serve` keeps only its errors."""
+    import logging
+
+    from waitress.task import ThreadedTaskDispatcher
+
+    from survey.web import serve
+    queue_logger = logging.getLogger("waitress.queue")
+    level = queue_logger.level
+    try:
+        caplog.set_level(logging.WARNING)
+        ThreadedTaskDispatcher().add_task(object())  # no threads: the task waits
+        assert "Task queue depth" in caplog.text
+        caplog.clear()
+        serve._quiet_queue_warnings()
+        ThreadedTaskDispatcher().add_task(object())
+        assert caplog.text == ""
+    finally:
+        queue_logger.setLevel(level)

@@ -58,6 +58,34 @@ def test_form_views_change_figures_key_but_not_charts_key(db, survey):
     assert after.key("x", with_views=False) == before.key("x", with_views=False)
 
 
+def test_form_views_opened_at_once_are_each_counted(app, survey):
+    """Views arriving while one is being written ride with it (one statement for them all):
+    none is dropped or counted twice, whichever thread writes them."""
+    import threading
+
+    from survey import store
+    path, threads_count, per_thread = app.config["DATABASE"], 8, 40
+    start = threading.Barrier(threads_count)
+
+    def open_forms(channel):
+        db = store.connect(path)
+        start.wait()
+        for _ in range(per_thread):
+            record_form_view(db, survey["id"], channel)
+        db.conn.close()
+
+    threads = [threading.Thread(target=open_forms, args=(f"窗口 {n % 2}",))
+               for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db = store.connect(path)
+    rows = dict(db.execute("SELECT channel, sum(views) FROM form_views WHERE survey_id = ? "
+                           "GROUP BY channel", [survey["id"]]).fetchall())
+    assert rows == {"窗口 0": threads_count * per_thread // 2, "窗口 1": threads_count * per_thread // 2}
+
+
 def test_editing_a_question_changes_the_version(db, survey):
     before = board.data_version(db, survey).key()
     db.execute("UPDATE questions SET text = '改过的题目' WHERE id = ?",

@@ -1,6 +1,8 @@
 """Storing responses: once, whole, in one transaction, with their tallies and hash link."""
 import datetime as dt
 import json
+import threading
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from ..core.chain import GENESIS, response_hash
@@ -269,15 +271,35 @@ def set_validity(db, response_id: int, valid: bool, reason: str, user_id: int | 
                    applied=applied)
 
 
+# Views counted but not yet written, per database file: (survey_id, day, channel) -> count.
+# While one view job is queued, later views are added to it instead of queueing their own, so
+# under load a batch carries one statement for all of them (not one per citizen).
+_PENDING_VIEWS: dict[str, Counter] = {}
+_VIEWS_LOCK = threading.Lock()
+
+
 def record_form_view(db, survey_id: int, channel: str) -> None:
     """One more view of the form. Committed with the submissions of the moment when there are
     any; a batch of views alone commits without waiting for the disk (synchronous=NORMAL in
     WAL: durable at the next full commit), so opening the form never waits on an fsync."""
-    day = local_day(utc_now())
-    batched_write(db, lambda db: db.conn.execute(
-        "INSERT INTO form_views (survey_id, day, channel, views) VALUES (?, ?, ?, 1) "
-        "ON CONFLICT DO UPDATE SET views = views + 1", [survey_id, day, channel]) and None,
-        durable=False)
+    key = (survey_id, local_day(utc_now()), channel)
+    path = getattr(db, "survey_path", None)
+    with _VIEWS_LOCK:
+        pending = _PENDING_VIEWS.get(path)
+        if pending is not None:  # a queued job will write this one too
+            pending[key] += 1
+            return
+        _PENDING_VIEWS[path] = Counter({key: 1})
+    batched_write(db, lambda db: _write_views(db, path), durable=False)
+
+
+def _write_views(db, path) -> None:
+    with _VIEWS_LOCK:
+        pending = _PENDING_VIEWS.pop(path, Counter())
+    db.conn.executemany(
+        "INSERT INTO form_views (survey_id, day, channel, views) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO UPDATE SET views = views + excluded.views",
+        [(*key, count) for key, count in pending.items()])
 
 
 def submissions_since(db, survey_id: int, ip_hash: str, since: str) -> int:

@@ -12,7 +12,9 @@ SWITCH = "switched"  # set by the switch link only: the reload is not a second f
 
 
 def active() -> bool:
-    return request.args.get(ARG) == "1"
+    # Not args.get(): a missing key raises (and catches) BadRequestKeyError inside werkzeug,
+    # on every citizen's request.
+    return ARG in request.args and request.args[ARG] == "1"
 
 
 def keep() -> dict:

@@ -11,6 +11,7 @@ SIGTERM/SIGINT on to the children and waits for them; a child is killed with its
 """
 import contextlib
 import gc
+import logging
 import os
 import signal
 import socket
@@ -43,6 +44,7 @@ def check_port(host: str, port: int) -> None:
 
 def serve(app, host: str, port: int, workers: int, processes: int = 1) -> None:
     import waitress
+    _quiet_queue_warnings()
     _freeze_startup_objects()
     if processes <= 1:
         check_port(host, port)
@@ -53,6 +55,14 @@ def serve(app, host: str, port: int, workers: int, processes: int = 1) -> None:
     listener = socket.create_server((host, port), backlog=1024)
     listener.set_inheritable(True)
     _Supervisor(app, listener, workers, processes).run()
+
+
+def _quiet_queue_warnings() -> None:
+    """waitress warns "Task queue depth is N" for every request that finds all threads busy,
+    from its I/O thread and holding the task queue's lock: under a burst of citizens that is
+    one log line (and a stack walk) per request, slowing the very queue it reports. A queue
+    is normal in a burst; its effect is the latency `bench/run.py submit` measures."""
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 def _freeze_startup_objects() -> None:
