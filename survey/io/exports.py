@@ -16,7 +16,7 @@ from ..core import labels
 from ..core.conditions import applies
 from ..core.errors import DomainError
 from ..core.screening import REASON_TEXT, Verdict
-from ..store.evidence import response_count, response_cursor
+from ..store.evidence import has_transactions, response_count, response_cursor
 from ..store.tallies import survey_figures
 from .summary_export import summary_tables
 from .tables import FORMULA_PREFIXES, Table, cell_number, neutralise  # noqa: F401  (the one rule)
@@ -48,10 +48,13 @@ class RawLayout:
     """The columns of the raw export, built once from the questionnaire."""
     questions: tuple
     values: bool = False
+    # 一事一评: two more columns after 渠道 (the window), for surveys with such answers only.
+    transactions: bool = False
 
     def header(self) -> list[str]:
-        header = ["答卷编号", "提交时间（北京时间）", "来源", "渠道", "答题用时（秒）", "是否有效",
-                  "无效原因或人工判定"]
+        header = ["答卷编号", "提交时间（北京时间）", "来源", "渠道",
+                  *(("办件编号", "工号") if self.transactions else ()), "答题用时（秒）",
+                  "是否有效", "无效原因或人工判定"]
         for q in self.questions:
             header.append(f"{q['position']}. {q['text']}")
             if self.values and q["kind"] != "text":
@@ -59,16 +62,17 @@ class RawLayout:
         return header
 
     def widths(self) -> list[int]:
-        return [10, 20, 10, 12, 10, 8, 24] + [
+        return [10, 20, 10, 12, *((16, 10) if self.transactions else ()), 10, 8, 24] + [
             w for q in self.questions
             for w in ([30 if q["kind"] == "text" else 14] +
                       ([8] if self.values and q["kind"] != "text" else []))]
 
     def cells(self, row) -> list:
         rid, received_at, source, channel, duration, valid, reasons, manual, manual_reason, \
-            answers = row
+            answers = row[:10]
         # Blank cells are None: CSV writes them empty and XLSX leaves them out entirely.
-        cells = [rid, labels.china_time(received_at, seconds=True), labels.source_name(source), channel or None,
+        cells = [rid, labels.china_time(received_at, seconds=True), labels.source_name(source),
+                 channel or None, *((row[10], row[11] or None) if self.transactions else ()),
                  cell_number(duration), "有效" if valid else "无效",
                  validity_text(valid, reasons, manual, manual_reason) or None]
         given = _group_answers(answers)
@@ -123,8 +127,9 @@ def _group_answers(answers_json: str) -> dict:
 
 
 def raw_table(db, survey: dict, questions: list[dict], *, values: bool = False) -> Table:
-    layout = RawLayout(tuple(questions), values)
-    rows = (layout.cells(r) for r in response_cursor(db, survey["id"]))
+    layout = RawLayout(tuple(questions), values, has_transactions(db, survey["id"]))
+    rows = (layout.cells(r) for r in response_cursor(db, survey["id"],
+                                                     transactions=layout.transactions))
     return Table("答卷", layout.header(), rows, total=response_count(db, survey["id"]),
                  widths=layout.widths())
 

@@ -8,10 +8,14 @@ RESPONSES_SQL = """
 SELECT r.id, r.received_at, r.source, r.channel, r.duration_seconds, s.valid, s.reasons,
        s.manual, s.manual_reason,
        (SELECT json_group_array(json_array(a.question_id, a.option_id, a.text))
-          FROM answers a WHERE a.response_id = r.id) AS answers
-  FROM responses r JOIN screening s ON s.response_id = r.id
+          FROM answers a WHERE a.response_id = r.id) AS answers{transaction_columns}
+  FROM responses r JOIN screening s ON s.response_id = r.id{transaction_join}
  WHERE r.survey_id = ?{where} ORDER BY r.id
 """
+# 一事一评: the 办件 an answer was given for (its invitation's reference) and the staff code.
+TRANSACTION_COLUMNS = ", i.reference, t.staff_code"
+TRANSACTION_JOIN = (" LEFT JOIN response_transactions t ON t.response_id = r.id"
+                    " LEFT JOIN invitations i ON i.id = t.invitation_id")
 
 CHAIN_SQL = """
 SELECT r.id, r.survey_id, r.received_at, r.source, r.channel, r.duration_seconds, r.device_hash,
@@ -23,10 +27,21 @@ SELECT r.id, r.survey_id, r.received_at, r.source, r.channel, r.duration_seconds
 """
 
 
-def response_cursor(db, survey_id: int, *, excluded_only: bool = False):
-    """A live cursor over the survey's responses in id order (never fetched whole)."""
-    where = " AND s.valid = 0" if excluded_only else ""
-    return db.conn.execute(RESPONSES_SQL.format(where=where), [survey_id])
+def response_cursor(db, survey_id: int, *, excluded_only: bool = False,
+                    transactions: bool = False):
+    """A live cursor over the survey's responses in id order (never fetched whole).
+    `transactions`: each row ends with its 办件编号 and 工号 (None when it has none)."""
+    sql = RESPONSES_SQL.format(
+        where=" AND s.valid = 0" if excluded_only else "",
+        transaction_columns=TRANSACTION_COLUMNS if transactions else "",
+        transaction_join=TRANSACTION_JOIN if transactions else "")
+    return db.conn.execute(sql, [survey_id])
+
+
+def has_transactions(db, survey_id: int) -> bool:
+    """Whether any answer of the survey was given for a 办件 (an invitation or a tablet)."""
+    return bool(db.execute("SELECT EXISTS (SELECT 1 FROM response_transactions "
+                           "WHERE survey_id = ?)", [survey_id]).fetchone()[0])
 
 
 def response_count(db, survey_id: int) -> int:

@@ -424,3 +424,29 @@ def test_cli_invite_is_idempotent_and_kiosk_prints_its_url(app, runner, window_s
     assert kiosk["window"] == "窗口 3" and "/k/" in kiosk["url"]
     with app.test_client() as client:
         assert client.get(path_of(kiosk["url"])).status_code == 200
+
+
+# --- the raw export names each answer's 办件 and staff code --------------------------------
+
+def test_raw_exports_name_the_transaction_and_staff_code_of_each_answer(app, client, auth,
+                                                                       window_survey):
+    import csv
+    import io
+
+    import openpyxl
+    url = invite(client, window_survey, token(app), reference="BJ9", window="窗口 3",
+                 staff="=1+1").get_json()["url"]
+    assert answer_page(client, path_of(url), answers(window_survey, 0)).status_code == 303
+    assert answer_page(client, f"/s/{window_survey['token']}?via=qr",
+                       answers(window_survey, 0)).status_code == 303
+    auth.login()
+    base = f"/staff/surveys/{window_survey['id']}/export"
+    text = client.get(f"{base}?format=csv").get_data().decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert header[3:7] == ["渠道", "办件编号", "工号", "答题用时（秒）"]
+    assert [row[3:6] for row in rows] == [["窗口 3", "BJ9", "'=1+1"], ["", "", ""]]
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"{base}?format=xlsx").get_data()),
+                                   read_only=True).worksheets[0]
+    values = [list(r) for r in sheet.iter_rows(min_row=1, max_row=3, max_col=6, values_only=True)]
+    assert values[0][4:6] == ["办件编号", "工号"] and values[1][4:6] == ["BJ9", "'=1+1"]
+    assert values[2][4:6] == [None, None]
