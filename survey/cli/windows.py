@@ -37,7 +37,7 @@ def invite_command(survey_ref, reference, window, staff_code, as_json):
     else:
         click.echo(f"{'已生成' if created else '已存在'}评价邀请：办件编号 {row['reference']}")
         click.echo(f"评价链接：{result['url']}")
-    if warning := loopback_warning():
+    if warning := loopback_warning("此评价链接"):
         click.echo(f"注意：{warning}", err=True)
 
 
@@ -61,7 +61,7 @@ def kiosk_command(survey_ref, window, as_json):
         echo_json({"id": row["id"], "survey_id": survey["id"], "window": name, "url": url})
     else:
         click.echo(f"已登记“{name}”的评价平板，请在平板浏览器中打开：{url}")
-    if warning := loopback_warning():
+    if warning := loopback_warning("此平板地址"):
         click.echo(f"注意：{warning}", err=True)
 
 

@@ -50,10 +50,11 @@ def kiosk_url(token: str) -> str:
     return f"{base_url()}/k/{quote(token)}"
 
 
-def loopback_warning() -> str | None:
+def loopback_warning(what: str = "此二维码") -> str | None:
     """A plain warning when QR codes would point at this machine's loopback address (no
     BASE_URL configured and the page opened as 127.0.0.1 / localhost / ::1): phones scanning
-    them reach nothing. None when the address is reachable from elsewhere."""
+    them reach nothing. None when the address is reachable from elsewhere. `what` names what
+points there (a QR code, a tablet's address, an invitation link)."""
     if current_app.config.get("BASE_URL"):
         return None
     host = (urlsplit(base_url()).hostname or "").rstrip(".").lower()
@@ -63,5 +64,5 @@ def loopback_warning() -> str | None:
                 return None
         except ValueError:
             return None
-    return (f"此二维码指向本机地址 {host}，手机无法打开。请设置 SURVEY_BASE_URL=http://<本机局域网地址>:端口，"
+    return (f"{what}指向本机地址 {host}，手机和平板无法打开。请设置 SURVEY_BASE_URL=http://<本机局域网地址>:端口，"
             "或以 survey serve --host 0.0.0.0 启动后用局域网地址访问本页。")

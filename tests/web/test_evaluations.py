@@ -344,6 +344,7 @@ def test_staff_register_and_revoke_tablets_and_set_the_window_assignee(app, clie
     page = client.get(base).get_data(as_text=True)
     kiosk = re.search(r"http://localhost(/k/[A-Za-z0-9_-]+)", page).group(1)
     assert client.get(kiosk).status_code == 200
+    assert "本页的平板地址、评价链接和回执二维码指向本机地址 localhost，手机和平板无法打开" in page
     with app.app_context():
         bob = accounts.department_users(get_db(), 1)
     bob_id = next(u["id"] for u in bob if u["username"] == "bob")
@@ -416,11 +417,14 @@ def test_cli_invite_is_idempotent_and_kiosk_prints_its_url(app, runner, window_s
                                 "--json"])
     one, two = json.loads(first.stdout), json.loads(again.stdout)
     assert one["created"] and not two["created"] and one["url"] == two["url"]
+    assert first.stderr.startswith("注意：此评价链接指向本机地址 127.0.0.1，手机和平板无法打开。")
     assert one["url"].startswith("http://127.0.0.1:8000/t/")
     bad = runner.invoke(args=["invite", str(window_survey["id"]), "--reference", "坏 编号"])
     assert bad.exit_code != 0 and "办件编号" in bad.output
-    kiosk = json.loads(runner.invoke(args=["kiosk", str(window_survey["id"]), "--window",
-                                           "窗口 3", "--json"]).stdout)
+    registered = runner.invoke(args=["kiosk", str(window_survey["id"]), "--window", "窗口 3",
+                                     "--json"])
+    assert registered.stderr.startswith("注意：此平板地址指向本机地址 127.0.0.1")
+    kiosk = json.loads(registered.stdout)
     assert kiosk["window"] == "窗口 3" and "/k/" in kiosk["url"]
     with app.test_client() as client:
         assert client.get(path_of(kiosk["url"])).status_code == 200

@@ -283,7 +283,7 @@ def test_poster_png_draws_dollar_signs_literally(based, client, auth, make_surve
         assert_url(decode(response.data)[0], survey, channel)
 
 
-LOOPBACK_WARNING = "手机无法打开。请设置 SURVEY_BASE_URL="
+LOOPBACK_WARNING = "手机和平板无法打开。请设置 SURVEY_BASE_URL="
 
 
 @pytest.mark.parametrize("host, warned", [("127.0.0.1:8000", True), ("localhost", True),

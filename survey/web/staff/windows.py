@@ -30,7 +30,7 @@ def _page(survey: dict, kiosk_form=None, assignee_form=None, status: int = 200):
         windows=window_store.windows(db, survey["id"]), issued_rule=ISSUED_RULE,
         kiosk_form=kiosk_form or KioskForm(formdata=None),
         assignee_form=assignee_form or AssigneeForm(formdata=None).set_users(users),
-        loopback=loopback_warning()), status
+        loopback=loopback_warning("本页的平板地址、评价链接和回执二维码")), status
 
 
 @bp.route("/surveys/<int:survey_id>/windows", methods=["GET", "POST"])
