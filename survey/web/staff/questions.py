@@ -65,7 +65,7 @@ def questions(survey_id):
             except REFUSED as error:
                 form.kind.errors.append(str(error))
             else:
-                flash("已新增题目。")
+                flash("已新增题目。如只需在某题选了特定选项后才显示，请打开该题，在“显示条件”中设置。")
                 return redirect(url_for("staff.questions", survey_id=survey_id,
                                         _anchor=f"q{question_id}"), 303)
         return _list_page(survey, form, 422)
