@@ -73,8 +73,8 @@ def test_package_holds_every_part_and_verifies(package, surveyed):
     db, survey, _ = surveyed
     members = _members(package)
     for name in ("responses.csv", "summary.xlsx", "summary.csv", "questionnaire.json",
-                 "screening.json", "excluded.csv", "validity_decisions.json", "chain.jsonl",
-                 "manifest.json", "README.txt"):
+                 "screening.json", "excluded.csv", "validity_decisions.json", "changes.json",
+                 "chain.jsonl", "manifest.json", "README.txt"):
         assert name in members
     manifest = json.loads(members["manifest.json"])
     for name, entry in manifest["files"].items():
@@ -258,3 +258,36 @@ def test_linked_assessments_bring_their_rules_and_score_derivations(surveyed):
 def test_without_linked_assessments_the_manifest_says_so(package):
     manifest = json.loads(_members(package)["manifest.json"])
     assert any("不含评分规则" in note for note in manifest["notes"])
+
+
+def test_changes_json_lists_what_staff_changed_with_before_and_after(surveyed):
+    """A title and a screening rule changed after answers came in: the package says when, by
+    whom, from what to what, and after how many answers."""
+    from survey.core.settings import SurveySettings
+    from survey.store import accounts, builder
+    from survey.store import surveys as survey_store
+    db, survey, _ = surveyed
+    user = accounts.create_user(db, "carol", "a-long-pass-phrase-1", survey["department_id"],
+                                "staff")
+    rules = SurveySettings.of(survey).screening_rules().to_dict()
+    builder.update_settings(db, survey, builder.SettingsEdit(
+        title="改过的标题", intro=survey["intro"], year=survey["year"],
+        headline=survey["settings"].get("headline", "question"),
+        headline_question_id=survey["settings"].get("headline_question_id"),
+        screening={**rules, "min_seconds": 30}, dedupe_policy=survey["dedupe_policy"],
+        opens_at=survey["opens_at"], closes_at=survey["closes_at"],
+        population=survey["settings"].get("population")), user)
+    out = io.BytesIO()
+    evidence.build_package(db, survey_store.get_survey(db, survey["id"]), out)
+    members = _members(out.getvalue())
+    changes = json.loads(members["changes.json"])
+    assert [c["action"] for c in changes] == ["survey.create", "survey.settings"]
+    edit = changes[-1]
+    assert edit["by_user"] == "carol" and edit["detail"]["responses"] == 7
+    assert edit["detail"]["changed"]["title"] == {"before": survey["title"], "after": "改过的标题"}
+    screening = edit["detail"]["changed"]["settings.screening"]
+    assert screening["before"]["min_seconds"] == rules["min_seconds"] != 30
+    assert screening["after"]["min_seconds"] == 30
+    assert set(edit["detail"]["changed"]) == {"title", "settings.screening"}
+    assert "changes.json" in json.loads(members["manifest.json"])["files"]
+    assert verify_package(io.BytesIO(out.getvalue())).ok

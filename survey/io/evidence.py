@@ -35,6 +35,7 @@ CHAIN_FILE = "chain.jsonl"
 RESPONSES_FILE = "responses.csv"
 EXCLUDED_FILE = "excluded.csv"
 DECISIONS_FILE = "validity_decisions.json"
+CHANGES_FILE = "changes.json"
 DESCRIPTIONS = {
     "README.txt": "说明：各文件的内容与核验方法",
     RESPONSES_FILE: "原始答卷：每行一份答卷，含提交时间、来源、渠道、有效性、各题答案及分值",
@@ -45,6 +46,8 @@ DESCRIPTIONS = {
     "screening.json": "有效性筛选规则及被排除答卷的数量",
     EXCLUDED_FILE: "被排除的每份答卷及其排除原因",
     DECISIONS_FILE: "人工有效性判定记录（只追加，不修改）",
+    CHANGES_FILE: "本问卷的操作记录（时间为 UTC）：创建、设置修改（含修改前后）、题目措辞修改、开放与结束、"
+                  "发放登记、纸质问卷录入与导入、窗口负责人、归档与恢复，含操作人",
     CHAIN_FILE: "哈希链：每份答卷的记录、前序哈希和本条哈希，可离线重新计算",
 }
 
@@ -209,6 +212,7 @@ def _add_files(db, survey, questions, figures, state, package: _Package) -> list
         "excluded": state["responses"] - state["valid"], "excluded_file": EXCLUDED_FILE}))
     package.add_stream(EXCLUDED_FILE, exports.csv_chunks([excluded_table(db, survey["id"])]))
     package.add(DECISIONS_FILE, pretty_json(rows.validity_decisions(db, survey["id"])))
+    package.add(CHANGES_FILE, pretty_json(rows.survey_changes(db, survey["id"])))
     scoring, scoring_note = assessment_files(db, survey)
     for name, content in scoring.items():
         package.add(name, content, "关联自评：评分规则、实际值来源及每项得分的推导")

@@ -65,6 +65,21 @@ def validity_decisions(db, survey_id: int) -> list[dict]:
         "LEFT JOIN users u ON u.id = d.user_id WHERE r.survey_id = ? ORDER BY d.id", [survey_id])]
 
 
+# Staff actions on a survey (its audit rows have the survey as subject): creation, settings
+# (before and after), wording changes, opening and closing, 发放, paper entry and import,
+# window assignees, archive and restore.
+SURVEY_ACTION_PREFIXES = ("survey.", "question.", "issued.", "entry.", "import.", "window.")
+
+
+def survey_changes(db, survey_id: int) -> list[dict]:
+    """The survey's audit rows, oldest first, each with who did it."""
+    where = " OR ".join("a.action LIKE ?" for _ in SURVEY_ACTION_PREFIXES)
+    return [{**dict(r), "detail": json.loads(r["detail"] or "{}")} for r in db.query(
+        "SELECT a.id, a.action, a.at, u.username AS by_user, a.detail FROM audit_log a "
+        f"LEFT JOIN users u ON u.id = a.user_id WHERE a.subject = ? AND ({where}) "  # nosec B608 - placeholders only
+        "ORDER BY a.id", [str(survey_id), *(f"{p}%" for p in SURVEY_ACTION_PREFIXES)])]
+
+
 def counts_and_head(db, survey_id: int) -> tuple[int, int, str | None]:
     """(responses, valid responses, hash of the last response or None)."""
     responses, valid = db.execute(

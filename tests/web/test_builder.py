@@ -265,6 +265,23 @@ def test_settings_save_converts_local_times_and_screening(app, client, auth, mak
     assert 'value="08:30"' in page and 'value="7.5"' in page
 
 
+
+def test_saving_settings_unchanged_records_no_change_and_a_change_records_itself(
+        app, client, auth, make_survey):
+    survey = make_survey()
+    answer(app, survey["id"])
+    auth.login()
+    path = f"/staff/surveys/{survey['id']}/settings"
+    year = str(survey["year"] or "")
+    assert post(client, auth, path, settings_form(survey, year=year)).status_code == 303
+    assert post(client, auth, path, settings_form(survey, year=year, title="新标题")
+                ).status_code == 303
+    with app.app_context():
+        details = [json.loads(r[0]) for r in get_db().execute(
+            "SELECT detail FROM audit_log WHERE action = 'survey.settings' ORDER BY id")]
+    assert details == [{"changed": {}, "responses": 1}, {
+        "changed": {"title": {"before": survey["title"], "after": "新标题"}}, "responses": 1}]
+
 @pytest.mark.parametrize("changes,message", [
     ({"closes_date": "2024-01-01", "opens_date": "2024-02-01"}, "截止时间应晚于开始时间"),
     ({"min_seconds": "十秒"}, "请输入数字（秒）"),
