@@ -1,6 +1,7 @@
 """Benchmarks of survey, run against the production server on loopback.
 
     python bench/run.py submit --seconds 20     # submission throughput vs a bare endpoint
+    python bench/run.py submit --reference      # ... and vs bench/minimal_app.py, same run
     python bench/run.py weight                  # the public form's first-load bytes (Chromium)
     python bench/run.py lighthouse              # Lighthouse 12.2.3 (mobile) on the public form
     python bench/run.py cpu                     # CPU per submission in process (GET, POST, bare)
@@ -140,6 +141,8 @@ def run_submit(args) -> dict:
         figures["processes"] = args.processes
     if args.reference:
         figures |= run_reference(args, workers)
+        # The product's pace as a share of the least a Flask app can do here (issue 14's limit).
+        figures["share_of_reference_rps"] = round(figures["rps"] / figures["reference_rps"], 3)
     return figures
 
 
