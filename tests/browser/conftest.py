@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,22 +29,32 @@ def _chromium_available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not _chromium_available():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium not found at {CHROMIUM}: CI must install Debian's chromium")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+@contextmanager
+def chromium():
+    """Headless Chromium under its own Playwright, in the calling thread (Playwright's sync
+    objects belong to the thread that made them)."""
     from playwright.sync_api import sync_playwright
     args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--no-first-run", "--disable-sync", "--disable-quic"]
     if os.geteuid() == 0:
         args.append("--no-sandbox")
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists()
-                                     else shutil.which("chromium"), headless=True, args=args)
-        yield chromium
-        chromium.close()
+        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists()
+                                    else shutil.which("chromium"), headless=True, args=args)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not _chromium_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium not found at {CHROMIUM}: CI must install Debian's chromium")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    with chromium() as launched:
+        yield launched
 
 
 class LiveServer:
@@ -67,37 +78,49 @@ class LiveServer:
             return get_db().execute(sql, params).fetchone()[0]
 
 
-@pytest.fixture
-def live_server(tmp_path, monkeypatch):
+@contextmanager
+def serving(instance: Path):
+    """A LiveServer on a fresh instance folder: the app under waitress in a thread of this
+    process, the live department with alice (admin) and mallory (admin of another one)."""
     from waitress.server import create_server
-    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({"BASE_URL": None})
-    with app.app_context():
-        db = get_db()
-        dept = accounts.ensure_department(db, "信阳市平桥区人力资源和社会保障局")
-        accounts.create_user(db, "alice", PASSWORD, dept, "admin")
-        other = accounts.ensure_department(db, "其他部门")
-        accounts.create_user(db, "mallory", PASSWORD, other, "admin")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    stopping = threading.Event()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(instance))
+        app = create_app({"BASE_URL": None})
+        with app.app_context():
+            db = get_db()
+            dept = accounts.ensure_department(db, "信阳市平桥区人力资源和社会保障局")
+            accounts.create_user(db, "alice", PASSWORD, dept, "admin")
+            other = accounts.ensure_department(db, "其他部门")
+            accounts.create_user(db, "mallory", PASSWORD, other, "admin")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = create_server(app, host="127.0.0.1", port=port, threads=4)
+        stopping = threading.Event()
 
-    def serve():
-        # waitress's own run() loops until its sockets vanish under select(); a loop that checks
-        # a flag lets teardown stop it first and close every socket after, without EBADF
-        while not stopping.is_set():
-            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+        def serve():
+            # waitress's own run() loops until its sockets vanish under select(); a loop that
+            # checks a flag lets teardown stop it first and close every socket after, without EBADF
+            while not stopping.is_set():
+                server.asyncore.loop(timeout=0.05, map=server._map, count=1)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield LiveServer(app, "127.0.0.1", port)
-    # let a request still being answered (a download just read) finish while the loop still runs
-    server.task_dispatcher.shutdown(timeout=5)
-    stopping.set()
-    thread.join(timeout=5)
-    server.asyncore.close_all(server._map)
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(app, "127.0.0.1", port)
+        finally:
+            # let a request still being answered (a download just read) finish while the loop
+            # still runs
+            server.task_dispatcher.shutdown(timeout=5)
+            stopping.set()
+            thread.join(timeout=5)
+            server.asyncore.close_all(server._map)
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    with serving(tmp_path / "instance") as server:
+        yield server
 
 
 def _context(browser, viewport, **kwargs):
