@@ -17,7 +17,7 @@ from survey.store import accounts
 from survey.store import surveys as survey_store
 from survey.web.db import get_db
 
-from ..conftest import PASSWORD
+from ..conftest import PASSWORD, checkpoint, copy_instance
 
 CHROMIUM = os.environ.get("SURVEY_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -78,20 +78,42 @@ class LiveServer:
             return get_db().execute(sql, params).fetchone()[0]
 
 
-@contextmanager
-def serving(instance: Path):
-    """A LiveServer on a fresh instance folder: the app under waitress in a thread of this
-    process, the live department with alice (admin) and mallory (admin of another one)."""
-    from waitress.server import create_server
+def _populate(app) -> None:
+    with app.app_context():
+        db = get_db()
+        dept = accounts.ensure_department(db, "信阳市平桥区人力资源和社会保障局")
+        accounts.create_user(db, "alice", PASSWORD, dept, "admin")
+        other = accounts.ensure_department(db, "其他部门")
+        accounts.create_user(db, "mallory", PASSWORD, other, "admin")
+
+
+@pytest.fixture(scope="session")
+def live_template(tmp_path_factory) -> Path:
+    """The instance folder every live server starts from, made once per session as `serving`
+    made it each time (create_app, then the live department with alice and mallory): a copy
+    is the same starting state without two scrypt hashes and the migrations per test."""
+    instance = tmp_path_factory.mktemp("live-template") / "instance"
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(instance))
         app = create_app({"BASE_URL": None})
-        with app.app_context():
-            db = get_db()
-            dept = accounts.ensure_department(db, "信阳市平桥区人力资源和社会保障局")
-            accounts.create_user(db, "alice", PASSWORD, dept, "admin")
-            other = accounts.ensure_department(db, "其他部门")
-            accounts.create_user(db, "mallory", PASSWORD, other, "admin")
+        _populate(app)
+    checkpoint(Path(app.config["DATABASE"]))
+    return instance
+
+
+@contextmanager
+def serving(instance: Path, template: Path | None = None):
+    """A LiveServer on a fresh instance folder: the app under waitress in a thread of this
+    process, the live department with alice (admin) and mallory (admin of another one).
+    With `template` (from `live_template`) the folder starts as a copy of it."""
+    from waitress.server import create_server
+    if template is not None:
+        copy_instance(template, instance)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(instance))
+        app = create_app({"BASE_URL": None})
+        if template is None:
+            _populate(app)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -118,8 +140,8 @@ def serving(instance: Path):
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    with serving(tmp_path / "instance") as server:
+def live_server(tmp_path, live_template):
+    with serving(tmp_path / "instance", live_template) as server:
         yield server
 
 

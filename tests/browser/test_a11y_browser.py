@@ -105,7 +105,7 @@ def _walk(browser, live_server, tour: dict, kind: str, findings: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def tours(browser, tmp_path_factory):
+def tours(browser, tmp_path_factory, live_template):
     """{kind: (findings, the exception that stopped the walk or None)} for both widths."""
     findings = {kind: {} for kind in VIEWPORTS}
     errors = dict.fromkeys(VIEWPORTS)
@@ -123,7 +123,7 @@ def tours(browser, tmp_path_factory):
         except BaseException as error:
             errors["desktop"] = errors["desktop"] or error
 
-    with serving(tmp_path_factory.mktemp("a11y") / "instance") as live_server:
+    with serving(tmp_path_factory.mktemp("a11y") / "instance", live_template) as live_server:
         tour = build_tour(live_server)
         desktop = threading.Thread(target=walk_desktop, daemon=True)
         desktop.start()
