@@ -35,8 +35,11 @@ def copy_instance(template: Path, instance: Path) -> None:
 
 
 def checkpoint(database: Path) -> None:
+    """Every committed row of `database` into its main file (a template is copied without its
+    -wal); refused loudly if a connection still held the log."""
     with closing(sqlite3.connect(database)) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert busy == 0, f"{database}: a connection is still open, the -wal could not be emptied"
 
 
 @pytest.fixture(scope="session")
