@@ -1,5 +1,9 @@
 """Shared fixtures: a fresh instance folder and SQLite file per test, flaskr-style."""
 import re
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskCliRunner
@@ -14,10 +18,7 @@ from survey.web.db import get_db
 PASSWORD = "correct-horse-battery"
 
 
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({"TESTING": True})
+def _populate(app) -> None:
     with app.app_context():
         db = get_db()
         dept = accounts.ensure_department(db, "测试部门")
@@ -25,6 +26,43 @@ def app(tmp_path, monkeypatch):
         accounts.create_user(db, "alice", PASSWORD, dept, "admin")
         accounts.create_user(db, "bob", PASSWORD, dept, "staff")
         accounts.create_user(db, "mallory", PASSWORD, other, "admin")
+
+
+def copy_instance(template: Path, instance: Path) -> None:
+    """A fresh instance folder with `template`'s files (modes kept: 0700, 0600); the template's
+    database was checkpointed into its main file, so no -wal or -shm is needed."""
+    shutil.copytree(template, instance, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+
+
+def checkpoint(database: Path) -> None:
+    """Every committed row of `database` into its main file (a template is copied without its
+    -wal); refused loudly if a connection still held the log."""
+    with closing(sqlite3.connect(database)) as conn:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert busy == 0, f"{database}: a connection is still open, the -wal could not be emptied"
+
+
+@pytest.fixture(scope="session")
+def app_template(tmp_path_factory) -> Path:
+    """The instance folder every `app` starts from, made once per session exactly as `app`
+    made it for each test (create_app: secrets, database, migrations; then the two departments
+    and alice, bob, mallory): the three scrypt hashes and the migrations are most of an app's
+    making, and a copy of the result is the same starting state."""
+    instance = tmp_path_factory.mktemp("app-template") / "instance"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(instance))
+        app = create_app({"TESTING": True})
+        _populate(app)
+    checkpoint(Path(app.config["DATABASE"]))
+    return instance
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch, app_template):
+    instance = tmp_path / "instance"
+    copy_instance(app_template, instance)
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(instance))
+    app = create_app({"TESTING": True})
     yield app
 
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from survey.store import accounts
 from survey.store import surveys as survey_store
 from survey.web.db import get_db
 
-from ..conftest import PASSWORD
+from ..conftest import PASSWORD, checkpoint, copy_instance
 
 CHROMIUM = os.environ.get("SURVEY_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -28,22 +29,32 @@ def _chromium_available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not _chromium_available():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium not found at {CHROMIUM}: CI must install Debian's chromium")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+@contextmanager
+def chromium():
+    """Headless Chromium under its own Playwright, in the calling thread (Playwright's sync
+    objects belong to the thread that made them)."""
     from playwright.sync_api import sync_playwright
     args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--no-first-run", "--disable-sync", "--disable-quic"]
     if os.geteuid() == 0:
         args.append("--no-sandbox")
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists()
-                                     else shutil.which("chromium"), headless=True, args=args)
-        yield chromium
-        chromium.close()
+        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists()
+                                    else shutil.which("chromium"), headless=True, args=args)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not _chromium_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium not found at {CHROMIUM}: CI must install Debian's chromium")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    with chromium() as launched:
+        yield launched
 
 
 class LiveServer:
@@ -67,37 +78,71 @@ class LiveServer:
             return get_db().execute(sql, params).fetchone()[0]
 
 
-@pytest.fixture
-def live_server(tmp_path, monkeypatch):
-    from waitress.server import create_server
-    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({"BASE_URL": None})
+def _populate(app) -> None:
     with app.app_context():
         db = get_db()
         dept = accounts.ensure_department(db, "信阳市平桥区人力资源和社会保障局")
         accounts.create_user(db, "alice", PASSWORD, dept, "admin")
         other = accounts.ensure_department(db, "其他部门")
         accounts.create_user(db, "mallory", PASSWORD, other, "admin")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    stopping = threading.Event()
 
-    def serve():
-        # waitress's own run() loops until its sockets vanish under select(); a loop that checks
-        # a flag lets teardown stop it first and close every socket after, without EBADF
-        while not stopping.is_set():
-            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield LiveServer(app, "127.0.0.1", port)
-    # let a request still being answered (a download just read) finish while the loop still runs
-    server.task_dispatcher.shutdown(timeout=5)
-    stopping.set()
-    thread.join(timeout=5)
-    server.asyncore.close_all(server._map)
+@pytest.fixture(scope="session")
+def live_template(tmp_path_factory) -> Path:
+    """The instance folder every live server starts from, made once per session as `serving`
+    made it each time (create_app, then the live department with alice and mallory): a copy
+    is the same starting state without two scrypt hashes and the migrations per test."""
+    instance = tmp_path_factory.mktemp("live-template") / "instance"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(instance))
+        app = create_app({"BASE_URL": None})
+        _populate(app)
+    checkpoint(Path(app.config["DATABASE"]))
+    return instance
+
+
+@contextmanager
+def serving(instance: Path, template: Path | None = None):
+    """A LiveServer on a fresh instance folder: the app under waitress in a thread of this
+    process, the live department with alice (admin) and mallory (admin of another one).
+    With `template` (from `live_template`) the folder starts as a copy of it."""
+    from waitress.server import create_server
+    if template is not None:
+        copy_instance(template, instance)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(instance))
+        app = create_app({"BASE_URL": None})
+        if template is None:
+            _populate(app)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = create_server(app, host="127.0.0.1", port=port, threads=4)
+        stopping = threading.Event()
+
+        def serve():
+            # waitress's own run() loops until its sockets vanish under select(); a loop that
+            # checks a flag lets teardown stop it first and close every socket after, without EBADF
+            while not stopping.is_set():
+                server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(app, "127.0.0.1", port)
+        finally:
+            # let a request still being answered (a download just read) finish while the loop
+            # still runs
+            server.task_dispatcher.shutdown(timeout=5)
+            stopping.set()
+            thread.join(timeout=5)
+            server.asyncore.close_all(server._map)
+
+
+@pytest.fixture
+def live_server(tmp_path, live_template):
+    with serving(tmp_path / "instance", live_template) as server:
+        yield server
 
 
 def _context(browser, viewport, **kwargs):

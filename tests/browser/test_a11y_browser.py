@@ -1,7 +1,12 @@
 """Every kind of page, as citizens and staff open it at 390 px (a phone) and 1366 px: axe-core
 finds no violation of any impact, nothing a finger aims at is under 44 px on a phone, no
-page scrolls sideways on a phone, and a screenshot of each goes to test-artifacts/."""
+page scrolls sideways on a phone, and a screenshot of each goes to test-artifacts/.
+
+One live server and one world of pages serve both widths; the two widths walk the tour at the
+same time, each in its own Chromium (the desktop one in a thread of its own: Playwright's sync
+objects belong to their thread), and each width's test judges that width's findings."""
 import json
+import threading
 
 import pytest
 
@@ -15,7 +20,7 @@ from .a11y import (
     small_tap_targets,
     staff_pages,
 )
-from .conftest import ARTIFACTS, DESKTOP, PHONE, screenshot
+from .conftest import ARTIFACTS, DESKTOP, PHONE, chromium, screenshot, serving
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
@@ -62,11 +67,9 @@ def _report(kind: str, findings: dict) -> None:
         json.dumps(findings, ensure_ascii=False, indent=1))
 
 
-@pytest.mark.parametrize("kind", ["phone", "desktop"])
-def test_every_page_is_accessible(browser, live_server, kind):
-    tour = build_tour(live_server)
+def _walk(browser, live_server, tour: dict, kind: str, findings: dict) -> None:
+    """The whole tour at one width; `findings` gets each page's entry as it is checked."""
     token, closed = tour["survey"]["token"], tour["closed"]["token"]
-    findings = {}
     context = _context(browser, kind)
     page = context.new_page()
     try:
@@ -99,5 +102,41 @@ def test_every_page_is_accessible(browser, live_server, kind):
     finally:
         context.close()
         _report(kind, findings)
+
+
+@pytest.fixture(scope="module")
+def tours(browser, tmp_path_factory, live_template):
+    """{kind: (findings, the exception that stopped the walk or None)} for both widths."""
+    findings = {kind: {} for kind in VIEWPORTS}
+    errors = dict.fromkeys(VIEWPORTS)
+
+    def walk(kind, browser):
+        try:
+            _walk(browser, live_server, tour, kind, findings[kind])
+        except BaseException as error:  # judged by that width's test
+            errors[kind] = error
+
+    def walk_desktop():
+        try:
+            with chromium() as own:
+                walk("desktop", own)
+        except BaseException as error:
+            errors["desktop"] = errors["desktop"] or error
+
+    with serving(tmp_path_factory.mktemp("a11y") / "instance", live_template) as live_server:
+        tour = build_tour(live_server)
+        desktop = threading.Thread(target=walk_desktop, daemon=True)
+        desktop.start()
+        walk("phone", browser)
+        desktop.join(timeout=600)
+        assert not desktop.is_alive(), "the desktop walk did not finish"
+    return {kind: (findings[kind], errors[kind]) for kind in VIEWPORTS}
+
+
+@pytest.mark.parametrize("kind", ["phone", "desktop"])
+def test_every_page_is_accessible(tours, kind):
+    findings, error = tours[kind]
+    if error is not None:
+        raise error
     failures = _failures(findings)
     assert not failures, "\n".join(failures)
