@@ -1,4 +1,4 @@
-"""The reference for `run.py submit --app minimal`: the least a Flask app can do for the same
+"""The reference for `run.py submit --reference`: a minimal Flask app for the same
 citizen's path, served the same way (waitress, same threads, loopback).
 
     GET /            a tiny page (this app's own bare endpoint)

@@ -141,7 +141,7 @@ def run_submit(args) -> dict:
         figures["processes"] = args.processes
     if args.reference:
         figures |= run_reference(args, workers)
-        # The product's pace as a share of the least a Flask app can do here (issue 14's limit).
+        # The product's pace as a share of the minimal app's (issue 14's limit), same run.
         figures["share_of_reference_rps"] = round(figures["rps"] / figures["reference_rps"], 3)
     return figures
 
@@ -162,7 +162,7 @@ class MinimalServer(_common.Server):
 
 
 def run_reference(args, workers: int) -> dict:
-    """The same wrk phases against the least a Flask app can do (bench/minimal_app.py)."""
+    """The same wrk phases against bench/minimal_app.py."""
     body = "&".join(f"q{n}={n % 5 + 1}" for n in range(1, 13))
     with tempfile.TemporaryDirectory(prefix="survey-bench-minimal-") as tmp:
         server = MinimalServer(Path(tmp), workers=workers).start()
