@@ -86,6 +86,22 @@ def test_form_views_opened_at_once_are_each_counted(app, survey):
     assert rows == {"窗口 0": threads_count * per_thread // 2, "窗口 1": threads_count * per_thread // 2}
 
 
+def test_views_whose_job_never_ran_are_written_by_the_next_job(db, survey, monkeypatch):
+    """A batch that fails before its jobs run (a busy or full disk) must not leave the views
+    counted in memory with no job to write them."""
+    from survey.store import responses
+    real = responses.batched_write
+    monkeypatch.setattr(responses, "batched_write", lambda *args, **kwargs: None)  # lost job
+    record_form_view(db, survey["id"], "")
+    record_form_view(db, survey["id"], "")
+    monkeypatch.setattr(responses, "batched_write", real)
+    record_form_view(db, survey["id"], "")  # the lost job still counts as queued: kept in memory
+    assert db.execute("SELECT count(*) FROM form_views").fetchone()[0] == 0
+    monkeypatch.setattr(responses, "VIEW_JOB_SECONDS", 0.0)
+    record_form_view(db, survey["id"], "")
+    assert db.execute("SELECT sum(views) FROM form_views WHERE survey_id = ?",
+                      [survey["id"]]).fetchone()[0] == 4
+
 def test_editing_a_question_changes_the_version(db, survey):
     before = board.data_version(db, survey).key()
     db.execute("UPDATE questions SET text = '改过的题目' WHERE id = ?",

@@ -2,6 +2,7 @@
 import datetime as dt
 import json
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -271,11 +272,14 @@ def set_validity(db, response_id: int, valid: bool, reason: str, user_id: int | 
                    applied=applied)
 
 
-# Views counted but not yet written, per database file: (survey_id, day, channel) -> count.
-# While one view job is queued, later views are added to it instead of queueing their own, so
-# under load a batch carries one statement for all of them (not one per citizen).
-_PENDING_VIEWS: dict[str, Counter] = {}
+# Views counted but not yet written, per database file: (survey_id, day, channel) -> count,
+# and when the job that will write them was queued. While that job is queued, later views are
+# added to it instead of queueing their own, so under load a batch carries one statement for
+# all of them (not one per citizen). A job not run within VIEW_JOB_SECONDS (its batch failed
+# before it ran: a busy or full disk) no longer counts as queued: the next view queues another.
+_PENDING_VIEWS: dict[str, tuple[Counter, float]] = {}
 _VIEWS_LOCK = threading.Lock()
+VIEW_JOB_SECONDS = 30.0
 
 
 def record_form_view(db, survey_id: int, channel: str) -> None:
@@ -284,18 +288,19 @@ def record_form_view(db, survey_id: int, channel: str) -> None:
     WAL: durable at the next full commit), so opening the form never waits on an fsync."""
     key = (survey_id, local_day(utc_now()), channel)
     path = getattr(db, "survey_path", None)
+    now = time.monotonic()
     with _VIEWS_LOCK:
-        pending = _PENDING_VIEWS.get(path)
-        if pending is not None:  # a queued job will write this one too
-            pending[key] += 1
-            return
-        _PENDING_VIEWS[path] = Counter({key: 1})
+        pending, queued_at = _PENDING_VIEWS.get(path, (Counter(), None))
+        pending[key] += 1
+        if queued_at is not None and now - queued_at < VIEW_JOB_SECONDS:
+            return  # the queued job will write this one too
+        _PENDING_VIEWS[path] = (pending, now)
     batched_write(db, lambda db: _write_views(db, path), durable=False)
 
 
 def _write_views(db, path) -> None:
     with _VIEWS_LOCK:
-        pending = _PENDING_VIEWS.pop(path, Counter())
+        pending, _ = _PENDING_VIEWS.pop(path, (Counter(), None))
     db.conn.executemany(
         "INSERT INTO form_views (survey_id, day, channel, views) VALUES (?, ?, ?, ?) "
         "ON CONFLICT DO UPDATE SET views = views + excluded.views",
