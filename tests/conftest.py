@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskCliRunner
+from hypothesis import HealthCheck, settings
 
 from survey import create_app
 from survey.core.conditions import applies
@@ -16,6 +17,13 @@ from survey.store import surveys as survey_store
 from survey.web.db import get_db
 
 PASSWORD = "correct-horse-battery"
+
+# Hypothesis judges properties, not speed: its per-example deadline and its "input generation
+# is slow" check are timed assertions, which a neighbour's load (or the other test process of
+# `-n auto`) fails at random. Each test's own @settings still sets its number of examples.
+settings.register_profile("survey", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("survey")
 
 
 def _populate(app) -> None:

@@ -24,7 +24,7 @@ def store_db(tmp_path):
 
 
 TAMPER = settings(max_examples=40, deadline=None,
-                  suppress_health_check=[HealthCheck.function_scoped_fixture])
+                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 @pytest.fixture

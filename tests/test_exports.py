@@ -209,7 +209,7 @@ def test_unknown_format_or_encoding_is_refused_in_chinese(filled, fmt, encoding)
 
 
 @settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(texts=st.lists(SAFE_TEXT, min_size=1, max_size=4))
 def test_any_free_text_survives_both_formats(store_db, texts):
     survey, questions = make_survey(store_db)

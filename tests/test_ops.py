@@ -127,7 +127,7 @@ def test_restore_refuses_a_file_that_is_not_a_sound_survey_database(
 
 
 @settings(max_examples=8, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(before=st.integers(0, 6), after=st.integers(0, 4))
 def test_restore_round_trip_gives_back_exactly_the_backup(app, make_survey, tmp_path_factory,
                                                          before, after):

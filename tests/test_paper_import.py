@@ -279,7 +279,7 @@ ROW = st.tuples(st.integers(0, 4), st.integers(0, 2), st.sets(st.integers(0, 2))
 
 
 @settings(max_examples=20, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(rows=st.lists(ROW, min_size=1, max_size=8), as_value=st.booleans())
 def test_any_valid_file_round_trips(store_db, rows, as_value):
     survey, questions = make_survey(store_db)

@@ -230,7 +230,7 @@ def test_move_with_bad_direction_is_400(editor_client, auth, make_survey):
 
 
 @settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(moves=st.lists(st.tuples(st.integers(0, 11), st.sampled_from([-1, 1])), max_size=12))
 def test_moves_keep_a_permutation_numbered_from_one(app, make_survey, moves):
     """...and never put a conditional question before the question it rests on: such a move
