@@ -20,6 +20,13 @@ from survey.web.db import get_db
 from ..conftest import PASSWORD, checkpoint, copy_instance
 
 CHROMIUM = os.environ.get("SURVEY_CHROMIUM", "/usr/bin/chromium")
+# Whether an <img> shows a picture, once it has finished loading (or failed, or 15 s passed):
+# a click that navigates returns before the new page's images arrive.
+_IMAGE_SHOWN = """img => img.complete ? img.naturalWidth > 0 : new Promise(done => {
+    img.addEventListener('load', () => done(img.naturalWidth > 0));
+    img.addEventListener('error', () => done(false));
+    setTimeout(() => done(img.complete && img.naturalWidth > 0), 15000);
+})"""
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
@@ -179,3 +186,7 @@ def screenshot(page, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 1000
     return path
+
+
+def image_shown(locator) -> bool:
+    return locator.evaluate(_IMAGE_SHOWN)

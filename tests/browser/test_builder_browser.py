@@ -7,7 +7,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from .conftest import ARTIFACTS, screenshot
+from .conftest import ARTIFACTS, image_shown, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def test_build_open_and_print_poster(staff_page, page, live_server):
     staff_page.fill("#name", "大厅海报")
     staff_page.click("button:has-text('添加')")
     card = staff_page.locator(".qr-card", has=staff_page.locator("h2", has_text="大厅海报"))
-    assert card.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert image_shown(card.locator("img"))
     screenshot(staff_page, "builder-qr-codes")
 
     card.locator("text=A4 海报（打印）").click()

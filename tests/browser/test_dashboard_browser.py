@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from survey.core.questionnaire import load_survey_template
 
 from ..conftest import PASSWORD
-from .conftest import screenshot
+from .conftest import image_shown, screenshot
 
 pytestmark = pytest.mark.browser
 RETURNED = "document.querySelector('[data-figure=returned]').textContent.trim()"
@@ -36,8 +36,7 @@ def _citizen_answers(page, live_server, survey, level: int, text: str) -> None:
 
 
 def _chart_loaded(page, kind: str) -> bool:
-    return page.locator(f"img[data-chart={kind}]").evaluate(
-        "img => img.complete && img.naturalWidth > 0")
+    return image_shown(page.locator(f"img[data-chart={kind}]"))
 
 
 def _wait_until(condition, seconds: float = 15) -> None:
