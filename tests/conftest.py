@@ -50,19 +50,25 @@ def checkpoint(database: Path) -> None:
     assert busy == 0, f"{database}: a connection is still open, the -wal could not be emptied"
 
 
+def instance_template(tmp_path_factory, name: str, config: dict, populate) -> Path:
+    """An instance folder made once (create_app with `config`, then `populate(app)`), its
+    database checkpointed, for tests to start from a copy of (`copy_instance`)."""
+    instance = tmp_path_factory.mktemp(name) / "instance"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(instance))
+        app = create_app(config)
+        populate(app)
+    checkpoint(Path(app.config["DATABASE"]))
+    return instance
+
+
 @pytest.fixture(scope="session")
 def app_template(tmp_path_factory) -> Path:
     """The instance folder every `app` starts from, made once per session exactly as `app`
     made it for each test (create_app: secrets, database, migrations; then the two departments
     and alice, bob, mallory): the three scrypt hashes and the migrations are most of an app's
     making, and a copy of the result is the same starting state."""
-    instance = tmp_path_factory.mktemp("app-template") / "instance"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(instance))
-        app = create_app({"TESTING": True})
-        _populate(app)
-    checkpoint(Path(app.config["DATABASE"]))
-    return instance
+    return instance_template(tmp_path_factory, "app-template", {"TESTING": True}, _populate)
 
 
 @pytest.fixture

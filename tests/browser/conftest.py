@@ -17,7 +17,7 @@ from survey.store import accounts
 from survey.store import surveys as survey_store
 from survey.web.db import get_db
 
-from ..conftest import PASSWORD, checkpoint, copy_instance
+from ..conftest import PASSWORD, copy_instance, instance_template
 
 CHROMIUM = os.environ.get("SURVEY_CHROMIUM", "/usr/bin/chromium")
 # Whether an <img> shows a picture, once it has finished loading (or failed, or 15 s passed):
@@ -99,13 +99,7 @@ def live_template(tmp_path_factory) -> Path:
     """The instance folder every live server starts from, made once per session as `serving`
     made it each time (create_app, then the live department with alice and mallory): a copy
     is the same starting state without two scrypt hashes and the migrations per test."""
-    instance = tmp_path_factory.mktemp("live-template") / "instance"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(instance))
-        app = create_app({"BASE_URL": None})
-        _populate(app)
-    checkpoint(Path(app.config["DATABASE"]))
-    return instance
+    return instance_template(tmp_path_factory, "live-template", {"BASE_URL": None}, _populate)
 
 
 @contextmanager
