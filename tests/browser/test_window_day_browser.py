@@ -2,6 +2,7 @@
 finished transaction over the API, the window's tablet evaluates the ones just finished, a
 receipt's QR code is scanned and answered on a phone, a second answer is refused, a bad review
 gives its reason, and the day's figures and the case land where they should."""
+import csv
 import io
 import json
 import re
@@ -154,3 +155,14 @@ def test_a_day_at_one_window(browser, page, staff_page, live_server):
     text = staff_page.inner_text("main")
     assert "wang" in text and "等候时间长" in text and "窗口 3" in text
     screenshot(staff_page, "window-day-case")
+
+    # the raw export, through waitress, names each answer's 办件 and staff code
+    export = staff_page.request.get(
+        f"{live_server.url}/staff/surveys/{survey['id']}/export?format=csv")
+    assert export.status == 200 and export.headers["content-type"].startswith("text/csv")
+    header, *rows = list(csv.reader(io.StringIO(export.body().decode("utf-8-sig"))))
+    assert header[3:6] == ["渠道", "办件编号", "工号"]
+    assert [row[3:6] for row in rows] == [["窗口 3", "", ""],
+                                          ["窗口 3", "PQ2026120101", "A07"],
+                                          ["窗口 3", "PQ2026120102", "A07"],
+                                          ["窗口 3", "PQ2026120103", "B11"]]
